@@ -1,0 +1,18 @@
+"""The ``itembank`` command: one click group; each module of this package contributes its commands."""
+
+from __future__ import annotations
+
+import click
+
+from . import bank, psychometrics, simulate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gc-itembank")
+def main() -> None:
+    """Global competence item bank: validate, import, calibrate, simulate, serve."""
+
+
+for _module in (bank, psychometrics, simulate):
+    for _command in _module.COMMANDS:
+        main.add_command(_command)

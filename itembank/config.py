@@ -1,0 +1,47 @@
+"""Every setting of the project, read from ``ITEMBANK_*`` environment variables in this one place.
+
+No other module reads ``os.environ``: they take a :class:`Settings` (usually from :func:`load`).
+Defaults give the embedded setup: a SQLite file in the instance folder, the development secret.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    environment: str  # "development" or "production"
+    redis_url: str | None
+    test_database_url: str | None
+    items_path: Path
+    min_group_size: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(env.get("ITEMBANK_INSTANCE_PATH", PROJECT_ROOT / "instance")).resolve()
+    database_url = env.get("ITEMBANK_DATABASE_URL") or f"sqlite:///{instance / 'itembank.sqlite3'}"
+    return Settings(
+        instance_path=instance,
+        database_url=database_url,
+        secret_key=env.get("ITEMBANK_SECRET_KEY", DEFAULT_SECRET_KEY),
+        environment=env.get("ITEMBANK_ENV", "development"),
+        redis_url=env.get("ITEMBANK_REDIS_URL") or None,
+        test_database_url=env.get("ITEMBANK_TEST_DATABASE_URL") or None,
+        items_path=Path(env.get("ITEMBANK_ITEMS_PATH", PROJECT_ROOT / "items")).resolve(),
+        min_group_size=int(env.get("ITEMBANK_MIN_GROUP_SIZE", "5")),
+    )
