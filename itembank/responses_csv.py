@@ -109,7 +109,9 @@ def read_responses(path: str | Path, *, extra_columns: Sequence[str] = ()) -> Re
         if h in seen:
             problems.append(
                 Problem(
-                    name, header_line, col + 1,
+                    name,
+                    header_line,
+                    col + 1,
                     f"duplicate item column {h!r} (first at column {seen[h] + 1})",
                 )
             )
@@ -126,7 +128,9 @@ def read_responses(path: str | Path, *, extra_columns: Sequence[str] = ()) -> Re
         if len(fields) != width:
             problems.append(
                 Problem(
-                    name, line, min(len(fields), width) + 1,
+                    name,
+                    line,
+                    min(len(fields), width) + 1,
                     f"row has {len(fields)} fields, the header has {width}",
                 )
             )

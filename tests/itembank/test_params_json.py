@@ -41,8 +41,15 @@ def test_contract_shape_and_order(tmp_path: Path) -> None:
     text = path.read_text()
     assert text.endswith("}\n")
     doc = json.loads(text)
-    assert list(doc) == ["items", "population", "log_likelihood", "aic", "bic", "iterations",
-                         "converged"]
+    assert list(doc) == [
+        "items",
+        "population",
+        "log_likelihood",
+        "aic",
+        "bic",
+        "iterations",
+        "converged",
+    ]
     assert list(doc["items"][0]) == ["id", "model", "a", "b", "c", "se", "fit"]
     assert doc["items"][3]["b"] == [-1.0, 0.0, 1.5]
     assert doc["items"][0]["b"] == -0.1

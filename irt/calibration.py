@@ -1,0 +1,695 @@
+"""Marginal maximum likelihood calibration of item parameters by Bock–Aitkin EM.
+
+Rasch, 2PL, 3PL, GRM, GPCM and PCM items mixed freely, incomplete designs (NaN = not
+administered), optional priors (MAP), anchored items held exactly, and a normal latent trait
+whose mean and SD are estimated when the scale is fixed by anchors (or by Rasch/PCM slopes).
+
+The E-step forms the posterior over fixed quadrature nodes θ_q = μ + σ z_q for every person with
+matrix products, and the expected counts r_jqk = Σ_n [x_nj = k] · posterior_nq as one-hot
+indicators (K, N, J) times the posterior (N, Q) (Bock & Aitkin 1981).  The M-step
+(:mod:`irt.calibration_mstep`) updates all items of one model at once by Fisher scoring.  The
+latent mean and variance follow the EM update of the posterior moments (Mislevy 1984).
+
+Standard errors come from the observed information of the marginal likelihood: the observed
+gradient is exact by Fisher's identity (Louis 1982), and its Jacobian is taken by central
+differences ("oakes", equivalent to Oakes 1999); for large problems the cross-product of the
+per-person gradients ("xpd") is used instead.  SEs of b and c follow by the delta method.
+
+Decisions (docs/calibration.md): an item without variance, without any response, or with an
+unobserved middle category of a polytomous model is refused with :class:`CalibrationError` naming
+it, unless ``drop_degenerate=True`` drops it (reported in ``result.dropped``); a score above the
+model's range is always an error; negative or extreme estimates are flagged per item; running out
+of iterations gives ``converged=False`` and a :class:`CalibrationWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import calibration_mstep as mstep
+from .models import DICHOTOMOUS, ItemParameters, category_derivatives, category_probabilities
+from .priors import Priors
+from .quadrature import standard_normal_grid
+
+ProgressCallback = Callable[[int, int, float], None]
+_TINY = 1e-300
+
+FLAG_NEGATIVE_SLOPE = "negative_discrimination"
+FLAG_LOW_SLOPE = "low_discrimination"
+FLAG_EXTREME_SLOPE = "extreme_discrimination"
+FLAG_EXTREME_DIFFICULTY = "extreme_difficulty"
+FLAG_NO_SE = "standard_error_unavailable"
+FLAG_NO_VARIANCE = "no_variance"
+FLAG_NO_RESPONSES = "no_responses"
+FLAG_UNOBSERVED_CATEGORY = "unobserved_category"
+
+
+class CalibrationError(ValueError):
+    """Data or settings that cannot be calibrated (the message names the item or setting)."""
+
+
+class CalibrationWarning(UserWarning):
+    """A calibration finished but its result needs care (non-convergence, flagged items)."""
+
+
+@dataclass
+class CalibrationResult:
+    """What an MML-EM calibration learned.
+
+    params: the J calibrated items (anchored items bit-identical to the anchors; PCM reported as
+    GPCM with a = 1).  se: per item id ``{"a", "b", "c", "d"}`` as estimated (b, d lists for
+    polytomous items; d = -a·b is the slope-intercept form).  flags: per item id, a list of
+    FLAG_* names.  n_responses: (J,) administered count per item.
+    """
+
+    params: ItemParameters
+    se: dict[str, dict[str, Any]]
+    log_likelihood: float
+    aic: float
+    bic: float
+    n_parameters: int
+    n_persons: int
+    iterations: int
+    converged: bool
+    population_mean: float
+    population_sd: float
+    population_se: dict[str, float]
+    flags: dict[str, list[str]]
+    warnings: list[str]
+    n_responses: np.ndarray
+    anchored: frozenset[str] = frozenset()
+    dropped: dict[str, str] = field(default_factory=dict)
+    se_method: str = "none"
+
+    def summary(self) -> str:
+        """A readable table of estimates with SEs, the fit and any warnings."""
+        lines = [
+            "MML-EM calibration (Bock & Aitkin 1981)",
+            f"persons: {self.n_persons}   items: {self.params.n_items}   "
+            f"free parameters: {self.n_parameters}",
+            f"log-likelihood: {self.log_likelihood:.4f}   AIC: {self.aic:.2f}   "
+            f"BIC: {self.bic:.2f}",
+            f"iterations: {self.iterations}   converged: {self.converged}   SE: {self.se_method}",
+            f"population: mean {self.population_mean:.4f}   sd {self.population_sd:.4f}",
+            "",
+            f"{'item':<16}{'model':<7}{'a':>9}{'se':>8}   b (se)",
+        ]
+        for rec in self.params.to_records():
+            se = self.se.get(rec["id"], {})
+            bs = rec["b"] if isinstance(rec["b"], list) else [rec["b"]]
+            sb = se.get("b")
+            sbs = sb if isinstance(sb, list) else [sb] * len(bs)
+            b_text = "  ".join(_fmt(b, s) for b, s in zip(bs, sbs, strict=True))
+            c_text = f"  c {_fmt(rec['c'], se.get('c'))}" if rec["model"] == "3pl" else ""
+            sa = se.get("a")
+            mark = " *" + ",".join(self.flags[rec["id"]]) if self.flags.get(rec["id"]) else ""
+            anchor = " (anchor)" if rec["id"] in self.anchored else ""
+            lines.append(
+                f"{rec['id']:<16}{rec['model']:<7}{rec['a']:>9.4f}"
+                f"{'' if sa is None else f'{sa:.4f}':>8}   {b_text}{c_text}{anchor}{mark}"
+            )
+        for item_id, reason in self.dropped.items():
+            lines.append(f"dropped {item_id}: {reason}")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+def _fmt(value: float, se: float | None) -> str:
+    return f"{value:.4f}" + ("" if se is None or not np.isfinite(se) else f" ({se:.4f})")
+
+
+@dataclass
+class _Group:
+    """Free items of one model and one number of categories."""
+
+    model: str
+    items: np.ndarray  # (n,) positions in the calibrated item set
+    n_cat: int
+    eta: np.ndarray  # (n, P)
+
+
+class Calibrator:
+    """MML-EM calibration, configured here and applied with :meth:`fit`.
+
+    model: the model of every item ("rasch", "2pl", "3pl", "grm", "gpcm", "pcm"), unless
+    ``item_models`` (item id → model) says otherwise.  priors: :class:`Priors` (default: only the
+    Beta(5, 17) prior on 3PL c).  anchors: fixed items, an :class:`ItemParameters` or PARAMS.json
+    style records; their parameters are kept exactly and the latent mean and SD are estimated.
+    tol: largest parameter change between EM cycles at convergence.  n_nodes, bound: the
+    quadrature grid on z ∈ [-bound, bound].  se_method: "auto", "oakes", "xpd" or "none".
+    estimate_mean / estimate_sd: override the default (estimated with anchors; SD also with
+    fixed-slope Rasch/PCM items).  progress: called as ``progress(iteration, max_iter, change)``.
+    """
+
+    def __init__(
+        self,
+        model: str = "2pl",
+        *,
+        item_models: Mapping[str, str] | None = None,
+        priors: Priors | None = None,
+        anchors: ItemParameters | Sequence[Mapping[str, Any]] | None = None,
+        tol: float = 1e-4,
+        max_iter: int = 500,
+        n_nodes: int = 61,
+        bound: float = 6.0,
+        se_method: str = "auto",
+        drop_degenerate: bool = False,
+        estimate_mean: bool | None = None,
+        estimate_sd: bool | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.model = model
+        self.item_models = item_models
+        self.priors = priors
+        self.anchors = anchors
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_nodes = n_nodes
+        self.bound = bound
+        self.se_method = se_method
+        self.drop_degenerate = drop_degenerate
+        self.estimate_mean = estimate_mean
+        self.estimate_sd = estimate_sd
+        self.progress = progress
+
+    # -- input checks -------------------------------------------------------------------------
+    def _check_settings(self) -> None:
+        models = [self.model, *(self.item_models or {}).values()]
+        for m in models:
+            if m not in mstep.FIT_MODELS:
+                raise CalibrationError(f"unknown model {m!r}; use one of {mstep.FIT_MODELS}")
+        if self.max_iter < 1:
+            raise CalibrationError(f"max_iter must be at least 1, got {self.max_iter}")
+        if not self.tol > 0:
+            raise CalibrationError(f"tol must be positive, got {self.tol}")
+        if self.se_method not in ("auto", "oakes", "xpd", "none"):
+            raise CalibrationError(f"unknown se_method {self.se_method!r}")
+
+    def fit(
+        self, responses: np.ndarray, item_ids: Sequence[str] | None = None
+    ) -> CalibrationResult:
+        """Calibrate.  responses: (N persons, J items) float, NaN = not administered, else an
+        integer score ≥ 0.  item_ids: (J,), default "I1".."IJ".  Returns (and keeps as
+        ``result_``) a :class:`CalibrationResult`."""
+        self._check_settings()
+        priors = self.priors if self.priors is not None else Priors()
+        x = np.array(responses, dtype=float)
+        if x.ndim != 2 or x.shape[1] == 0:
+            raise CalibrationError(f"responses must be a (persons, items) array, got {x.shape}")
+        ids = [f"I{j + 1}" for j in range(x.shape[1])] if item_ids is None else list(item_ids)
+        if len(ids) != x.shape[1]:
+            raise CalibrationError(f"{len(ids)} item ids for {x.shape[1]} response columns")
+        if len(set(ids)) != len(ids):
+            raise CalibrationError("item ids must be unique")
+        seen = ~np.isnan(x)
+        bad = seen & ((x < 0) | (x != np.round(x)) | ~np.isfinite(np.where(seen, x, 0)))
+        if bad.any():
+            n, j = np.argwhere(bad)[0]
+            raise CalibrationError(
+                f"item {ids[j]}, person row {n + 1}: score {x[n, j]!r} is not an integer ≥ 0"
+            )
+        anchors = self._anchor_params()
+        unknown = sorted(set(self.item_models or {}) - set(ids))
+        if unknown:
+            raise CalibrationError(f"item_models names items not in the data: {unknown}")
+        if anchors is not None:
+            missing = sorted(set(anchors.ids) - set(ids))
+            if missing:
+                raise CalibrationError(f"anchors name items not in the data: {missing}")
+        models = [(self.item_models or {}).get(i, self.model) for i in ids]
+        anchor_pos = {} if anchors is None else {i: k for k, i in enumerate(anchors.ids)}
+
+        # -- per-item checks: range errors always, degenerate items refused or dropped --------
+        n_resp = seen.sum(axis=0)
+        maxima = np.where(seen, x, -1).max(axis=0).astype(int)
+        range_errors, degenerate = [], {}
+        for j, item_id in enumerate(ids):
+            if item_id in anchor_pos:
+                k_max = int(anchors.n_categories[anchor_pos[item_id]]) - 1  # type: ignore[union-attr]
+                what = f"anchor model {anchors.models[anchor_pos[item_id]]}"  # type: ignore[union-attr]
+            elif models[j] in DICHOTOMOUS:
+                k_max, what = 1, f"model {models[j]} (scores 0/1)"
+            else:
+                k_max, what = None, ""
+            if k_max is not None and maxima[j] > k_max:
+                row = int(np.argmax(np.where(seen[:, j], x[:, j], -1) > k_max))
+                range_errors.append(
+                    f"item {item_id}, person row {row + 1}: score {int(x[row, j])} is above "
+                    f"{k_max}, the highest score of {what}"
+                )
+                continue
+            if item_id in anchor_pos:
+                continue
+            values = x[seen[:, j], j]
+            if values.size == 0:
+                degenerate[item_id] = (FLAG_NO_RESPONSES, "no responses")
+            elif np.all(values == values[0]):
+                degenerate[item_id] = (
+                    FLAG_NO_VARIANCE,
+                    f"no variance (all {values.size} responses score {int(values[0])})",
+                )
+            elif models[j] not in DICHOTOMOUS:
+                observed = set(np.unique(values).astype(int))
+                absent = sorted(set(range(int(values.max()) + 1)) - observed)
+                if absent:
+                    degenerate[item_id] = (
+                        FLAG_UNOBSERVED_CATEGORY,
+                        f"score categories {absent} are never observed; rescore (collapse "
+                        f"categories) so that scores 0..{int(values.max())} all occur",
+                    )
+        if range_errors:
+            raise CalibrationError("; ".join(range_errors))
+        if degenerate and not self.drop_degenerate:
+            raise CalibrationError(
+                "cannot calibrate: "
+                + "; ".join(f"item {i}: {why}" for i, (_, why) in degenerate.items())
+                + " (drop these items, or use drop_degenerate=True)"
+            )
+        keep = np.array([i not in degenerate for i in ids])
+        if not keep.any():
+            raise CalibrationError("no item left to calibrate")
+        x = x[:, keep]
+        ids = [i for i, k in zip(ids, keep, strict=True) if k]
+        models = [m for m, k in zip(models, keep, strict=True) if k]
+        n_resp = n_resp[keep]
+        maxima = maxima[keep]
+        seen = seen[:, keep]
+        answered = seen.any(axis=1)
+        notes: list[str] = []
+        if not answered.all():
+            notes.append(f"{int((~answered).sum())} persons without any response were left out")
+            x, seen = x[answered], seen[answered]
+        if x.shape[0] == 0:
+            raise CalibrationError("no person has any response")
+        return self._run(
+            x, ids, models, maxima, n_resp, anchors, anchor_pos, priors, degenerate, notes
+        )
+
+    def _anchor_params(self) -> ItemParameters | None:
+        if self.anchors is None:
+            return None
+        if isinstance(self.anchors, ItemParameters):
+            return self.anchors
+        try:
+            return ItemParameters.from_records(self.anchors)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CalibrationError(f"anchors: {exc}") from exc
+
+    # -- the EM algorithm ---------------------------------------------------------------------
+    def _run(
+        self,
+        x: np.ndarray,
+        ids: list[str],
+        models: list[str],
+        maxima: np.ndarray,
+        n_resp: np.ndarray,
+        anchors: ItemParameters | None,
+        anchor_pos: dict[str, int],
+        priors: Priors,
+        degenerate: dict[str, tuple[str, str]],
+        notes: list[str],
+    ) -> CalibrationResult:
+        n_persons, n_items = x.shape
+        anchored = [j for j, i in enumerate(ids) if i in anchor_pos]
+        free = [j for j in range(n_items) if ids[j] not in anchor_pos]
+        n_cat = np.where([m in DICHOTOMOUS for m in models], 2, maxima + 1).astype(int)
+        for j in anchored:
+            n_cat[j] = int(anchors.n_categories[anchor_pos[ids[j]]])  # type: ignore[union-attr]
+        k_max = int(n_cat.max())
+        ind = np.stack([(x == k) for k in range(k_max)]).astype(float)  # (K, N, J)
+        counts = ind.sum(axis=1).T  # (J, K)
+
+        groups: list[_Group] = []
+        for key in sorted({(models[j], int(n_cat[j])) for j in free}):
+            idx = np.array([j for j in free if (models[j], int(n_cat[j])) == key])
+            c0 = 0.2
+            if priors.c is not None:
+                c0 = priors.c[0] / (priors.c[0] + priors.c[1])
+            eta = mstep.start_values(key[0], counts[idx, : key[1]], c_start=c0)
+            groups.append(_Group(key[0], idx, key[1], eta))
+
+        has_anchor = bool(anchored)
+        fixed_slope = any(g.model in ("rasch", "pcm") for g in groups)
+        est_mean = has_anchor if self.estimate_mean is None else self.estimate_mean
+        est_sd = (has_anchor or fixed_slope) if self.estimate_sd is None else self.estimate_sd
+        state = _State(
+            self, ids, models, n_cat, groups, anchors, anchor_pos, anchored, n_items, k_max
+        )
+
+        z, w = standard_normal_grid(self.n_nodes, self.bound)
+        log_w = np.log(w)
+        mu, sd = 0.0, 1.0
+        converged = False
+        iteration = 0
+        change = np.inf
+        for iteration in range(1, self.max_iter + 1):
+            theta = mu + sd * z
+            post, _ = _posterior(ind, state.log_probs(theta), log_w)
+            r = np.einsum("knj,nq->jqk", ind, post, optimize=True)  # (J, Q, K)
+            change = 0.0
+            for g in groups:
+                step = mstep.fisher_scoring(
+                    g.model, g.eta, r[g.items, :, : g.n_cat], theta, g.n_cat, priors
+                )
+                g.eta = step.eta
+                change = max(change, step.max_change)
+            if est_mean or est_sd:
+                post_theta = post @ theta  # (N,) posterior means
+                new_mu = float(post_theta.mean()) if est_mean else mu
+                second = post @ theta**2
+                new_sd = float(np.sqrt(max(second.mean() - new_mu**2, 1e-8))) if est_sd else sd
+                change = max(change, abs(new_mu - mu), abs(new_sd - sd))
+                mu, sd = new_mu, new_sd
+            if self.progress is not None:
+                self.progress(iteration, self.max_iter, change)
+            if change < self.tol:
+                converged = True
+                break
+
+        theta = mu + sd * z
+        _, loglik = _posterior(ind, state.log_probs(theta), log_w)
+        flags: dict[str, list[str]] = {i: [] for i in ids}
+        warn_list = list(notes)
+        if not converged:
+            warn_list.append(
+                f"EM did not converge in {self.max_iter} iterations (last change {change:.3g} > "
+                f"tol {self.tol:g}); estimates are not final"
+            )
+        for item_id, (_flag, why) in degenerate.items():
+            warn_list.append(f"item {item_id} dropped: {why}")
+
+        n_free = sum(g.eta.size for g in groups) + int(est_mean) + int(est_sd)
+        se_method = self.se_method
+        if se_method == "auto":
+            cost = n_free * x.size * self.n_nodes * k_max
+            se_method = "oakes" if cost <= 3e9 else "xpd"
+        se, pop_se = {}, {}
+        if se_method != "none":
+            se, pop_se, se_note = _standard_errors(
+                se_method, state, ind, z, log_w, mu, sd, est_mean, est_sd, priors
+            )
+            if se_note:
+                warn_list.append(se_note)
+
+        params = state.params()
+        for j, item_id in enumerate(ids):
+            if item_id in anchor_pos:
+                continue
+            a = float(params.a[j])
+            bj = params.b[j, : n_cat[j] - 1]
+            if a < 0:
+                flags[item_id].append(FLAG_NEGATIVE_SLOPE)
+            elif a < 0.2 and models[j] not in ("rasch", "pcm"):
+                flags[item_id].append(FLAG_LOW_SLOPE)
+            if abs(a) > 6:
+                flags[item_id].append(FLAG_EXTREME_SLOPE)
+            if np.any(np.abs(bj) > self.bound):
+                flags[item_id].append(FLAG_EXTREME_DIFFICULTY)
+            if se_method != "none" and not np.all(np.isfinite(_flat(se.get(item_id, {})))):
+                flags[item_id].append(FLAG_NO_SE)
+        for item_id, item_flags in flags.items():
+            for flag in item_flags:
+                warn_list.append(f"item {item_id}: {flag.replace('_', ' ')}")
+        for item_id, (flag, _) in degenerate.items():
+            flags[item_id] = [flag]
+        for message in warn_list:
+            warnings.warn(message, CalibrationWarning, stacklevel=3)
+
+        result = CalibrationResult(
+            params=params,
+            se=se,
+            log_likelihood=float(loglik),
+            aic=float(-2 * loglik + 2 * n_free),
+            bic=float(-2 * loglik + np.log(n_persons) * n_free),
+            n_parameters=n_free,
+            n_persons=n_persons,
+            iterations=iteration,
+            converged=converged,
+            population_mean=mu,
+            population_sd=sd,
+            population_se=pop_se,
+            flags={i: f for i, f in flags.items() if f},
+            warnings=warn_list,
+            n_responses=n_resp,
+            anchored=frozenset(ids[j] for j in anchored),
+            dropped={i: why for i, (_, why) in degenerate.items()},
+            se_method=se_method,
+        )
+        self.result_ = result
+        return result
+
+
+def _flat(entry: Mapping[str, Any]) -> list[float]:
+    out: list[float] = []
+    for v in entry.values():
+        out.extend(v if isinstance(v, list) else [v])
+    return [float(v) for v in out]
+
+
+def _posterior(
+    ind: np.ndarray, log_probs: np.ndarray, log_w: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Posterior over nodes (N, Q) and the marginal log-likelihood.
+
+    ind: (K, N, J) one-hot scores; log_probs: (J, Q, K); log_w: (Q,) log prior weights."""
+    logl = ind[0] @ log_probs[:, :, 0]
+    for k in range(1, ind.shape[0]):
+        logl += ind[k] @ log_probs[:, :, k]
+    logl += log_w[None, :]
+    top = logl.max(axis=1, keepdims=True)
+    np.subtract(logl, top, out=logl)
+    np.exp(logl, out=logl)
+    total = logl.sum(axis=1, keepdims=True)
+    logl /= total
+    return logl, float(np.sum(top) + np.sum(np.log(total)))
+
+
+class _State:
+    """The current item parameters: free groups' η plus the anchors, as ItemParameters."""
+
+    def __init__(
+        self,
+        cal: Calibrator,
+        ids: list[str],
+        models: list[str],
+        n_cat: np.ndarray,
+        groups: list[_Group],
+        anchors: ItemParameters | None,
+        anchor_pos: dict[str, int],
+        anchored: list[int],
+        n_items: int,
+        k_max: int,
+    ) -> None:
+        self.ids, self.models, self.n_cat = ids, models, n_cat
+        self.groups, self.anchors, self.anchor_pos, self.anchored = (
+            groups,
+            anchors,
+            anchor_pos,
+            anchored,
+        )
+        self.n_items, self.k_max = n_items, k_max
+
+    def params(self) -> ItemParameters:
+        """Reported parameters: a, b (J, M) NaN-padded, c; anchors copied exactly."""
+        width = max(1, self.k_max - 1)
+        if self.anchors is not None:
+            width = max(width, self.anchors.b.shape[1])
+        a = np.ones(self.n_items)
+        b = np.full((self.n_items, width), np.nan)
+        c = np.zeros(self.n_items)
+        out_models = ["gpcm" if m == "pcm" else m for m in self.models]
+        for g in self.groups:
+            ga, gb, gc = mstep.to_reported(g.model, g.eta, g.n_cat)
+            a[g.items] = ga
+            b[g.items, : g.n_cat - 1] = gb
+            c[g.items] = gc
+        for j in self.anchored:
+            k = self.anchor_pos[self.ids[j]]
+            assert self.anchors is not None
+            a[j] = self.anchors.a[k]
+            c[j] = self.anchors.c[k]
+            row = self.anchors.b[k]
+            b[j, : row.size] = row
+            out_models[j] = self.anchors.models[k]
+        return ItemParameters(tuple(self.ids), tuple(out_models), a, b, c)
+
+    def log_probs(self, theta: np.ndarray) -> np.ndarray:
+        """log P_jk(θ_q): (J, Q, K)."""
+        probs = category_probabilities(self.params(), theta)
+        return np.log(np.maximum(probs[:, :, : self.k_max], _TINY))
+
+
+# -- standard errors ---------------------------------------------------------------------------
+def _observed_gradient(
+    state: _State,
+    ind: np.ndarray,
+    z: np.ndarray,
+    log_w: np.ndarray,
+    mu: float,
+    sd: float,
+    est_mean: bool,
+    est_sd: bool,
+    priors: Priors,
+    per_person: bool = False,
+) -> np.ndarray:
+    """Gradient of the (penalised) marginal log-likelihood in (η of all groups, μ, σ), exact by
+    Fisher's identity.  With ``per_person``, the (N, P) per-person gradients (no priors)."""
+    theta = mu + sd * z
+    post, _ = _posterior(ind, state.log_probs(theta), log_w)
+    parts: list[np.ndarray] = []
+    for g in state.groups:
+        probs, jac = mstep.probabilities(g.model, g.eta, theta, g.n_cat)
+        assert jac is not None
+        u = jac / np.maximum(probs, _TINY)[..., None]  # (n, Q, K, P) ∂log P/∂η
+        n, p_ = g.eta.shape
+        if per_person:
+            total = np.zeros((post.shape[0], n, p_))
+            for k in range(g.n_cat):
+                uk = u[:, :, k, :].transpose(1, 0, 2).reshape(z.size, n * p_)
+                total += (post @ uk).reshape(-1, n, p_) * ind[k][:, g.items, None]
+            parts.append(total.reshape(post.shape[0], n * p_))
+        else:
+            r = np.einsum("knj,nq->jqk", ind[:, :, g.items], post, optimize=True)[:, :, : g.n_cat]
+            grad = np.einsum("nqk,nqkp->np", r, u)
+            grad += mstep.penalty(g.model, g.eta, g.n_cat, priors)[1]
+            parts.append(grad.ravel())
+    if est_mean or est_sd:
+        probs, dprobs = category_derivatives(state.params(), theta)
+        v = (dprobs / np.maximum(probs, _TINY))[:, :, : state.k_max]  # (J, Q, K) ∂log P/∂θ
+        per_node = sum(ind[k] @ v[:, :, k] for k in range(state.k_max)) * post  # (N, Q)
+        if est_mean:
+            col = per_node.sum(axis=1)
+            parts.append(col[:, None] if per_person else np.array([col.sum()]))
+        if est_sd:
+            col = per_node @ z
+            parts.append(col[:, None] if per_person else np.array([col.sum()]))
+    return np.concatenate(parts, axis=1 if per_person else 0)
+
+
+def _standard_errors(
+    method: str,
+    state: _State,
+    ind: np.ndarray,
+    z: np.ndarray,
+    log_w: np.ndarray,
+    mu: float,
+    sd: float,
+    est_mean: bool,
+    est_sd: bool,
+    priors: Priors,
+) -> tuple[dict[str, dict[str, Any]], dict[str, float], str]:
+    sizes = [g.eta.size for g in state.groups]
+    n_pop = int(est_mean) + int(est_sd)
+    n_par = sum(sizes) + n_pop
+
+    def unpack(vec: np.ndarray) -> tuple[float, float]:
+        pos = 0
+        for g, size in zip(state.groups, sizes, strict=True):
+            g.eta = vec[pos : pos + size].reshape(g.eta.shape)
+            pos += size
+        m = vec[pos] if est_mean else mu
+        s = vec[pos + int(est_mean)] if est_sd else sd
+        return float(m), float(s)
+
+    base = np.concatenate(
+        [g.eta.ravel() for g in state.groups]
+        + [np.array([mu])[: int(est_mean)], np.array([sd])[: int(est_sd)]]
+    )
+    if method == "oakes":
+        hess = np.zeros((n_par, n_par))
+        for p in range(n_par):
+            h = 1e-5 * max(1.0, abs(base[p]))
+            grads = []
+            for sign in (1.0, -1.0):
+                vec = base.copy()
+                vec[p] += sign * h
+                m, s = unpack(vec)
+                grads.append(
+                    _observed_gradient(state, ind, z, log_w, m, s, est_mean, est_sd, priors)
+                )
+            hess[:, p] = (grads[0] - grads[1]) / (2 * h)
+        unpack(base)
+        info = -(hess + hess.T) / 2
+    else:
+        unpack(base)
+        g = _observed_gradient(
+            state, ind, z, log_w, mu, sd, est_mean, est_sd, priors, per_person=True
+        )
+        info = g.T @ g
+        pos = 0
+        for grp, size in zip(state.groups, sizes, strict=True):
+            curv = mstep.penalty(grp.model, grp.eta, grp.n_cat, priors)[2]
+            for i in range(grp.eta.shape[0]):
+                sl = slice(pos + i * grp.eta.shape[1], pos + (i + 1) * grp.eta.shape[1])
+                info[sl, sl] -= curv[i]
+            pos += size
+    note = ""
+    try:
+        cov = np.linalg.inv(info)
+        if np.any(np.diag(cov) <= 0):
+            raise np.linalg.LinAlgError("information not positive definite")
+    except np.linalg.LinAlgError:
+        cov = np.full((n_par, n_par), np.nan)
+        note = "the information matrix is singular: standard errors are unavailable"
+    se: dict[str, dict[str, Any]] = {}
+    pos = 0
+    for g, size in zip(state.groups, sizes, strict=True):
+        n, p_ = g.eta.shape
+        a, d, c = mstep.split(g.model, g.eta, g.n_cat)
+        ka = mstep.slope_index(g.model)
+        dsl = mstep.intercept_slice(g.model, g.n_cat)
+        for i in range(n):
+            block = cov[pos + i * p_ : pos + (i + 1) * p_, pos + i * p_ : pos + (i + 1) * p_]
+            # Jacobian of (a, b_1..b_m, c) with respect to η (delta method)
+            m = d.shape[1]
+            jac = np.zeros((1 + m + 1, p_))
+            if ka is not None:
+                jac[0, ka] = 1.0
+            for v in range(m):
+                jac[1 + v, dsl.start + v] = -1.0 / a[i]
+                if ka is not None:
+                    jac[1 + v, ka] = d[i, v] / a[i] ** 2
+            if g.model == "3pl":
+                jac[-1, 2] = c[i] * (1 - c[i])
+            var = np.einsum("rp,pq,rq->r", jac, block, jac)
+            s = np.sqrt(np.where(var >= 0, var, np.nan))
+            sd_d = np.sqrt(np.abs(np.diag(block)))[dsl]
+            entry: dict[str, Any] = {}
+            if ka is not None:
+                entry["a"] = float(s[0])
+            if g.model in DICHOTOMOUS:
+                entry["b"] = float(s[1])
+                entry["d"] = float(sd_d[0])
+            else:
+                entry["b"] = [float(v) for v in s[1 : 1 + m]]
+                entry["d"] = [float(v) for v in sd_d]
+            if g.model == "3pl":
+                entry["c"] = float(s[-1])
+            se[state.ids[int(g.items[i])]] = entry
+        pos += size
+    pop_se: dict[str, float] = {}
+    if est_mean:
+        pop_se["mean"] = float(np.sqrt(cov[pos, pos]))
+    if est_sd:
+        k = pos + int(est_mean)
+        pop_se["sd"] = float(np.sqrt(cov[k, k]))
+    return se, pop_se, note
+
+
+def calibrate(
+    responses: np.ndarray,
+    models: str | Mapping[str, str] = "2pl",
+    *,
+    item_ids: Sequence[str] | None = None,
+    **settings: Any,
+) -> CalibrationResult:
+    """Calibrate in one call: ``models`` is one model for every item or a mapping item id →
+    model (items not in it get "2pl"); other settings as for :class:`Calibrator`."""
+    if isinstance(models, str):
+        return Calibrator(models, **settings).fit(responses, item_ids)
+    return Calibrator("2pl", item_models=dict(models), **settings).fit(responses, item_ids)
