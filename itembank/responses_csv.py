@@ -30,11 +30,16 @@ class ResponseData:
 
     person_ids: (N,).  item_ids: (J,).
     scores: (N persons, J items) float; NaN = not administered, else an integer score ≥ 0.
+    lines: (N,) the 1-based line of each person in the file read (empty when not read from a file),
+    columns: (J,) the 1-based column of each item in that file.  Both let later checks (e.g. a
+    score out of a model's range) name FILE:ROW:COLUMN.
     """
 
     person_ids: list[str]
     item_ids: list[str]
     scores: np.ndarray
+    lines: tuple[int, ...] = ()
+    columns: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.scores.shape != (len(self.person_ids), len(self.item_ids)):
@@ -155,7 +160,13 @@ def read_responses(path: str | Path, *, extra_columns: Sequence[str] = ()) -> Re
             scores[i, j] = value
     if problems:
         raise DataFileError(problems)
-    return ResponseData(person_ids, item_ids, scores)
+    return ResponseData(
+        person_ids,
+        item_ids,
+        scores,
+        lines=tuple(line for line, _ in rows[1:]),
+        columns=tuple(c + 1 for c in item_cols),
+    )
 
 
 def read_columns(path: str | Path, columns: Sequence[str]) -> dict[str, list[str]]:
