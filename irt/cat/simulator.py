@@ -191,3 +191,59 @@ def derive_sympson_hetter(
         selected = exposure / k
         k = np.where(selected > rate, rate / np.maximum(selected, 1e-12), 1.0)
     return {bank.unit_ids[u]: round(float(k[u]), 4) for u in np.flatnonzero(k < 1.0)}
+
+
+def overlap_rate(item_exposure: np.ndarray, lengths: np.ndarray) -> float:
+    """Mean pairwise item overlap rate (Chen, Ankenmann & Spray 2003): the number of items two
+    examinees share, summed over all pairs, over the summed mean length of each pair,
+
+        T = Σ_j n_j (n_j - 1) / ((N - 1) Σ_n L_n),   n_j = N · exposure_j,
+
+    which for a fixed length L is their T = (Σ_j n_j (n_j - 1) / 2) / (C(N, 2) L)."""
+    n = lengths.size
+    if n < 2 or lengths.sum() == 0:
+        return 0.0
+    counts = np.rint(item_exposure * n)
+    return float(np.sum(counts * (counts - 1)) / ((n - 1) * lengths.sum()))
+
+
+def summarize(result: SimulationResult, n_bins: int = 10) -> dict[str, object]:
+    """The report of a simulation: mean/median length, RMSE and bias of the final θ, max item
+    exposure, overlap rate, seconds per (batched) selection, stop reasons, and ``conditional``
+    results per bin of the true θ (``n_bins`` bins of equal count)."""
+    err = result.theta - result.true_theta
+    edges = np.quantile(result.true_theta, np.linspace(0, 1, n_bins + 1))
+    which = np.clip(np.searchsorted(edges, result.true_theta, side="right") - 1, 0, n_bins - 1)
+    conditional = []
+    for b in range(n_bins):
+        m = which == b
+        if not m.any():
+            continue
+        conditional.append(
+            {
+                "theta_low": float(edges[b]),
+                "theta_high": float(edges[b + 1]),
+                "theta_mean": float(result.true_theta[m].mean()),
+                "n": int(m.sum()),
+                "bias": float(err[m].mean()),
+                "rmse": float(np.sqrt(np.mean(err[m] ** 2))),
+                "mean_length": float(result.lengths[m].mean()),
+            }
+        )
+    reasons: dict[str, int] = {}
+    for r in result.reasons:
+        reasons[r] = reasons.get(r, 0) + 1
+    return {
+        "examinees": int(result.true_theta.size),
+        "mean_length": float(result.lengths.mean()),
+        "median_length": float(np.median(result.lengths)),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "bias": float(err.mean()),
+        "mean_se": float(np.mean(result.se[np.isfinite(result.se)])),
+        "max_exposure": float(result.item_exposure.max(initial=0.0)),
+        "overlap_rate": overlap_rate(result.item_exposure, result.lengths),
+        "seconds_per_selection_batch": result.selection_seconds / max(result.n_selections, 1),
+        "final_method": result.method,
+        "stop_reasons": reasons,
+        "conditional": conditional,
+    }
