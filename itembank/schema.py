@@ -374,7 +374,7 @@ class UnitMetadata(Strict):
     content_domain: ContentDomain
     context: LocalText
     grade_band: list[GradeBand] = Field(min_length=1)
-    estimated_minutes: float = Field(gt=0, le=120)
+    estimated_minutes: int = Field(ge=1, le=120)
     author: str = Field(min_length=1)
     sdgs: list[int] = Field(default_factory=list)
     topics: list[Identifier] = Field(default_factory=list)

@@ -3,17 +3,53 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
+from .. import config
+from ..db import session_factory, transaction
+from ..errors import Problem, ProblemsError
+from ..exporter import export_bank
+from ..importer import import_paths
+from ..migrate import upgrade
+from ..stats import bank_stats
 from ..validation import load_bank
+from .database import engine_from_settings, open_bank
 
 
-def _print_problems(problems) -> None:
+def print_problems(problems: Iterable[Problem]) -> None:
+    problems = list(problems)
     for problem in problems:
         click.echo(str(problem), err=True)
-    click.echo(f"{len(problems)} problem(s) found.", err=True)
+    click.echo(f"{len(problems)} problem(s) found; nothing was changed.", err=True)
+
+
+@click.command("init")
+@click.option("--demo", is_flag=True, help="Also import the demo bank (items/) and create the demo test.")
+def init(demo: bool) -> None:
+    """Create or upgrade the database schema (Alembic); with --demo, load the demo bank."""
+    settings = config.load()
+    engine = engine_from_settings()
+    upgrade(engine)
+    click.echo(f"Schema up to date: {engine.url.render_as_string(hide_password=True)}")
+    if not demo:
+        return
+    factory = session_factory(engine)
+    try:
+        with transaction(factory) as session:
+            report = import_paths(session, [settings.items_path], author="itembank init --demo")
+            from ..demo import create_demo_content
+
+            extra = create_demo_content(session)
+    except ProblemsError as exc:
+        print_problems(exc.problems)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Demo bank: {len(report.created)} new units, {len(report.new_versions)} new versions, "
+        f"{len(report.unchanged)} unchanged. {extra}"
+    )
 
 
 @click.command("validate")
@@ -25,10 +61,57 @@ def validate(paths: tuple[Path, ...]) -> None:
     """
     bank = load_bank(paths)
     if bank.problems:
-        _print_problems(bank.problems)
+        print_problems(bank.problems)
         raise SystemExit(1)
     n_items = sum(len(u.unit.items) for u in bank.units)
     click.echo(f"OK: {len(bank.units)} units, {n_items} items, {len(bank.calibrations)} calibrations.")
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_(paths: tuple[Path, ...]) -> None:
+    """Import unit files into the bank, all or nothing; changed content makes a new version."""
+    factory = open_bank()
+    try:
+        with transaction(factory) as session:
+            report = import_paths(session, paths)
+    except ProblemsError as exc:
+        print_problems(exc.problems)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Imported: {len(report.created)} new units, {len(report.new_versions)} new versions"
+        f"{' (' + ', '.join(report.new_versions) + ')' if report.new_versions else ''}, "
+        f"{len(report.unchanged)} unchanged, {len(report.calibrations)} calibration records."
+    )
+
+
+@click.command("export")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def export(out: Path) -> None:
+    """Write the bank as YAML, one file per unit, with images and calibration records."""
+    factory = open_bank()
+    with factory() as session:
+        files = export_bank(session, out)
+    click.echo(f"Wrote {len(files)} files to {out}")
+
+
+@click.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the default is a readable table).")
+def stats(as_json: bool) -> None:
+    """The bank's make-up: units, items by type, dimension and domain, languages, calibration."""
+    factory = open_bank()
+    with factory() as session:
+        result = bank_stats(session)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    for key, value in result.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for k, v in value.items():
+                click.echo(f"  {k:<28} {v}")
+        else:
+            click.echo(f"{key:<30} {value}")
 
 
 @click.command("schema")
@@ -39,4 +122,4 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 
 
-COMMANDS: list[click.Command] = [validate, schema]
+COMMANDS: list[click.Command] = [init, validate, import_, export, stats, schema]

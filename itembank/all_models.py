@@ -1,0 +1,3 @@
+"""Import every module that defines tables, so that Base.metadata knows them all (Alembic, tests)."""
+
+from . import models  # noqa: F401
