@@ -113,14 +113,14 @@ def score_command(
         pf = read_params(params_path)
         data = read_responses(responses)
         scores = _aligned_scores(responses, data, pf.params)
-        prior = {
-            "prior_mean": float(pf.population.get("mean", 0.0)),
-            "prior_sd": float(pf.population.get("sd", 1.0)),
-        }
-        kw = prior if method in ("eap", "map") else {}
+        mean = float(pf.population.get("mean", 0.0))
+        sd = float(pf.population.get("sd", 1.0))
+        kw = {"prior_mean": mean, "prior_sd": sd} if method in ("eap", "map") else {}
         est = scoring.estimate(pf.params, scores, method, **kw)
         pv = (
-            scoring.plausible_values(pf.params, scores, n_pv, np.random.default_rng(seed), **prior)
+            scoring.plausible_values(
+                pf.params, scores, n_pv, np.random.default_rng(seed), prior_mean=mean, prior_sd=sd
+            )
             if n_pv
             else np.empty((len(data.person_ids), 0))
         )

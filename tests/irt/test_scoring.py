@@ -267,3 +267,19 @@ def test_estimates_increase_with_each_extra_correct_answer(rows: list) -> None:
     for method in ("eap", "map", "wle"):
         t = scoring.estimate(LSAT7, both, method).theta
         assert t[1] > t[0]
+
+
+def test_eap_after_our_own_calibration_reproduces_mirt_on_lsat7() -> None:
+    # integration: irt.calibration's MML-EM estimates, then EAP scoring, against mirt's values
+    from irt.calibration import calibrate
+
+    path = REFERENCE / "lsat7.csv"
+    assert path.is_file(), f"reference data missing: {path}"
+    data = np.genfromtxt(path, delimiter=",", skip_header=1, dtype=str)
+    header = path.read_text().splitlines()[0].split(",")[1:]
+    result = calibrate(data[:, 1:].astype(float), "2pl", item_ids=header)
+    est = scoring.eap(result.params, lsat7_patterns())
+    np.testing.assert_allclose(est.theta, EAP_LSAT7, atol=0.01)
+    np.testing.assert_allclose(
+        scoring.map_estimate(result.params, lsat7_patterns()).theta, MAP_LSAT7, atol=0.01
+    )
