@@ -194,12 +194,15 @@ def _bracketed_root(
     *,
     tol: float = 1e-9,
     max_iter: int = 200,
+    secant: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Roots of N estimating equations f_n(θ) = 0 by Fisher scoring, safeguarded by bisection.
 
     ``fun(rows, theta)`` gives (f, slope) for the persons ``rows`` at ``theta``, slope < 0 an
-    approximation of df/dθ (minus the information).  A Newton step that leaves the current
-    bracket is replaced by the bracket's midpoint, so every person converges.
+    approximation of df/dθ (minus the information).  With ``secant`` the slope through the last
+    two iterates replaces it once available (superlinear where the Fisher slope is only an
+    approximation, as for WLE).  A step that leaves the current bracket is replaced by the
+    bracket's midpoint, so every person converges.
 
     Returns (theta, interior): interior is False where f has no sign change on [lo, hi]; theta is
     then the end at which f says the objective is largest (lo if f ≤ 0 throughout, hi otherwise).
@@ -216,11 +219,18 @@ def _bracketed_root(
     pos = np.where(f_lo > 0, lo, hi)
     neg = np.where(f_lo > 0, hi, lo)
     active = np.flatnonzero(interior)
+    prev_th = np.full(n, np.nan)
+    prev_f = np.full(n, np.nan)
     for _ in range(max_iter):
         if active.size == 0:
             break
         th = theta[active]
         f, slope = fun(active, th)
+        if secant:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sec = (f - prev_f[active]) / (th - prev_th[active])
+            slope = np.where(np.isfinite(sec) & (sec < 0), sec, slope)
+            prev_th[active], prev_f[active] = th, f
         up = f > 0
         pos[active] = np.where(up, th, pos[active])
         neg[active] = np.where(up, neg[active], th)
@@ -313,7 +323,8 @@ def _likelihood_root(
             return score, -info
 
         est, interior = _bracketed_root(
-            fun, np.full(solve.size, lo), np.full(solve.size, hi), np.zeros(solve.size)
+            fun, np.full(solve.size, lo), np.full(solve.size, hi), np.zeros(solve.size),
+            secant=warm,
         )
         _, info, _ = _score_info(params, sub, est)
         with np.errstate(divide="ignore"):
