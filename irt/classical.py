@@ -120,7 +120,9 @@ def item_statistics(
                 chose = labels == label
                 stats_k.append(
                     OptionStatistics(
-                        label, int(chose.sum()), float(r[chose].mean()),
+                        label,
+                        int(chose.sum()),
+                        float(r[chose].mean()),
                         _corr(chose.astype(float), r),
                     )
                 )
@@ -129,9 +131,7 @@ def item_statistics(
         option_stats = [() for _ in range(j)]
     with np.errstate(invalid="ignore", divide="ignore"):
         p_value = mean / max_score
-    return ItemStatistics(
-        ids, n, mean, max_score, p_value, item_rest, counts, tuple(option_stats)
-    )
+    return ItemStatistics(ids, n, mean, max_score, p_value, item_rest, counts, tuple(option_stats))
 
 
 def cronbach_alpha(scores: np.ndarray) -> float:

@@ -142,8 +142,20 @@ def _item_dif(
     nan = float("nan")
     n_ref_total, n_foc_total = int(ref.sum()), int(focal.sum())
     if not use.any():
-        return ItemDIF(item_id, "polytomous" if polytomous else "dichotomous", n_ref_total,
-                       n_foc_total, nan, nan, nan, nan, nan, nan, nan, "")
+        return ItemDIF(
+            item_id,
+            "polytomous" if polytomous else "dichotomous",
+            n_ref_total,
+            n_foc_total,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            "",
+        )
     n_r, n_f, t = n_r[use], n_f[use], t[use]
     sum_r, sum_f, sum_all, sq_all = sum_r[use], sum_f[use], sum_all[use], sq_all[use]
 
@@ -159,8 +171,20 @@ def _item_dif(
         v = float(var.sum())
         chi = float((sum_f.sum() - expected.sum()) ** 2 / v) if v > 0 else nan
         p = float(stats.chi2.sf(chi, 1)) if np.isfinite(chi) else nan
-        return ItemDIF(item_id, "polytomous", n_ref_total, n_foc_total, nan, nan, nan, chi, p,
-                       smd, smd_ratio, ets_polytomous_class(smd_ratio, p, level))
+        return ItemDIF(
+            item_id,
+            "polytomous",
+            n_ref_total,
+            n_foc_total,
+            nan,
+            nan,
+            nan,
+            chi,
+            p,
+            smd,
+            smd_ratio,
+            ets_polytomous_class(smd_ratio, p, level),
+        )
 
     # 2×2 tables per stratum: A, B reference right/wrong; C, D focal right/wrong
     a, c = sum_r, sum_f
@@ -185,8 +209,20 @@ def _item_dif(
     dev = abs(float(a.sum() - (n_r * m1 / t).sum())) - 0.5
     chi = max(dev, 0.0) ** 2 / v if v > 0 else nan
     p = float(stats.chi2.sf(chi, 1)) if np.isfinite(chi) else nan
-    return ItemDIF(item_id, "dichotomous", n_ref_total, n_foc_total, alpha, float(mh_d), se,
-                   float(chi), p, smd, smd_ratio, ets_class(float(mh_d), se, p, level))
+    return ItemDIF(
+        item_id,
+        "dichotomous",
+        n_ref_total,
+        n_foc_total,
+        alpha,
+        float(mh_d),
+        se,
+        float(chi),
+        p,
+        smd,
+        smd_ratio,
+        ets_class(float(mh_d), se, p, level),
+    )
 
 
 def mantel_haenszel(

@@ -323,7 +323,10 @@ def _likelihood_root(
             return score, -info
 
         est, interior = _bracketed_root(
-            fun, np.full(solve.size, lo), np.full(solve.size, hi), np.zeros(solve.size),
+            fun,
+            np.full(solve.size, lo),
+            np.full(solve.size, hi),
+            np.zeros(solve.size),
             secant=warm,
         )
         _, info, _ = _score_info(params, sub, est)
@@ -372,4 +375,3 @@ def estimate(
     if key not in funcs:
         raise ScoringError(f"unknown scoring method {method!r}; use one of {METHODS}")
     return funcs[key](params, responses, **kw)
-

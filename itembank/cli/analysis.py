@@ -68,7 +68,9 @@ def _aligned_scores(path: str, data: ResponseData, params: ItemParameters) -> np
     for i, k in np.argwhere(bad)[:20]:
         problems.append(
             Problem(
-                path, _line(int(i)), int(k) + 2,
+                path,
+                _line(int(i)),
+                int(k) + 2,
                 f"item {data.item_ids[k]}: score {data.scores[i, k]:g} is above the top "
                 f"category {top[k]} of its {params.models[cols[k]]} parameters",
             )
@@ -88,14 +90,30 @@ def _number(x: float) -> str:
 
 @click.command("score")
 @click.argument("responses", type=click.Path(dir_okay=False))
-@click.option("--params", "params_path", required=True, type=click.Path(
-              dir_okay=False), help="PARAMS.json with the items' parameters.")
-@click.option("--method", required=True, type=click.Choice(scoring.METHODS),
-              help="mle, wle (Warm 1989), eap or map (prior: the PARAMS population).")
-@click.option("--plausible-values", "n_pv", type=click.IntRange(min=0), default=0,
-              show_default=True, help="Also draw N plausible values per person (Mislevy 1991).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Random seed of the plausible values.")
+@click.option(
+    "--params",
+    "params_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="PARAMS.json with the items' parameters.",
+)
+@click.option(
+    "--method",
+    required=True,
+    type=click.Choice(scoring.METHODS),
+    help="mle, wle (Warm 1989), eap or map (prior: the PARAMS population).",
+)
+@click.option(
+    "--plausible-values",
+    "n_pv",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also draw N plausible values per person (Mislevy 1991).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed of the plausible values."
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="SCORES.csv to write.")
 def score_command(
     responses: str, params_path: str, method: str, n_pv: int, seed: int, out: str
@@ -135,12 +153,26 @@ def score_command(
 
 
 @click.command("link")
-@click.option("--from", "from_path", required=True, type=click.Path(dir_okay=False),
-              help="PARAMS.json of the calibration to move.")
-@click.option("--to", "to_path", required=True, type=click.Path(dir_okay=False),
-              help="PARAMS.json of the target scale.")
-@click.option("--method", required=True, type=click.Choice(linking_lib.METHODS),
-              help="Mean-mean, mean-sigma, Haebara (1980) or Stocking-Lord (1983).")
+@click.option(
+    "--from",
+    "from_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="PARAMS.json of the calibration to move.",
+)
+@click.option(
+    "--to",
+    "to_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="PARAMS.json of the target scale.",
+)
+@click.option(
+    "--method",
+    required=True,
+    type=click.Choice(linking_lib.METHODS),
+    help="Mean-mean, mean-sigma, Haebara (1980) or Stocking-Lord (1983).",
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="LINK.json to write.")
 def link_command(from_path: str, to_path: str, method: str, out: str) -> None:
     """Find A and B with θ_to = A·θ_from + B from the items common to two calibrations.
@@ -201,13 +233,21 @@ def _read_groups(path: str) -> tuple[dict[str, tuple[str, int]], int]:
 
 @click.command("dif")
 @click.argument("responses", type=click.Path(dir_okay=False))
-@click.option("--groups", "groups_path", required=True,
-              type=click.Path(dir_okay=False),
-              help="GROUPS.csv with the columns person_id,group.")
+@click.option(
+    "--groups",
+    "groups_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="GROUPS.csv with the columns person_id,group.",
+)
 @click.option("--reference", required=True, help="Name of the reference group.")
 @click.option("--focal", required=True, help="Name of the focal group.")
-@click.option("--purify/--no-purify", default=True, show_default=True,
-              help="Two-stage purification of the matching score.")
+@click.option(
+    "--purify/--no-purify",
+    default=True,
+    show_default=True,
+    help="Two-stage purification of the matching score.",
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="DIF.json to write.")
 def dif_command(
     responses: str, groups_path: str, reference: str, focal: str, purify: bool, out: str
@@ -237,11 +277,17 @@ def dif_command(
             if name not in present:
                 known = ", ".join(sorted(present))
                 raise DataFileError.at(
-                    groups_path, 1, group_col,
+                    groups_path,
+                    1,
+                    group_col,
                     f"--{role} group {name!r} is not in the group column (groups: {known})",
                 )
         result = dif_lib.mantel_haenszel(
-            data.scores, labels, reference=reference, focal=focal, item_ids=data.item_ids,
+            data.scores,
+            labels,
+            reference=reference,
+            focal=focal,
+            item_ids=data.item_ids,
             purify=purify,
         )
         doc = {

@@ -22,8 +22,12 @@ def simulate(
     def bank(shifts: np.ndarray) -> ItemParameters:
         if model == "grm":
             return ItemParameters.from_records(
-                {"id": f"i{k}", "model": "grm", "a": a[k],
-                 "b": [b[k] - 0.8 + shifts[k], b[k] + shifts[k], b[k] + 0.8 + shifts[k]]}
+                {
+                    "id": f"i{k}",
+                    "model": "grm",
+                    "a": a[k],
+                    "b": [b[k] - 0.8 + shifts[k], b[k] + shifts[k], b[k] + 0.8 + shifts[k]],
+                }
                 for k in range(j)
             )
         return ItemParameters.from_records(

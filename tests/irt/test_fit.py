@@ -115,8 +115,10 @@ def test_s_x2_mixed_models_and_booklets() -> None:
     recs = [
         {"id": f"g{k}", "model": "grm", "a": 1.3, "b": [v - 0.8, v, v + 0.9]}
         for k, v in enumerate(np.linspace(-1, 1, 6))
-    ] + [{"id": f"d{k}", "model": "3pl", "a": 1.2, "b": v, "c": 0.15}
-         for k, v in enumerate(np.linspace(-1.5, 1.5, 8))]
+    ] + [
+        {"id": f"d{k}", "model": "3pl", "a": 1.2, "b": v, "c": 0.15}
+        for k, v in enumerate(np.linspace(-1.5, 1.5, 8))
+    ]
     params = ItemParameters.from_records(recs)
     resp = sample_responses(params, rng.normal(size=3000), rng).astype(float)
     booklet = rng.random(3000) < 0.5

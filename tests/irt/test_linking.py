@@ -59,8 +59,11 @@ def test_characteristic_curve_methods_are_robust_to_estimation_noise() -> None:
     to = mixed_bank(rng, 20)
     frm = linking.transform(to, 1 / 0.9, -0.3 / 0.9)
     noisy = ItemParameters(
-        frm.ids, frm.models, frm.a * np.exp(rng.normal(0, 0.05, 20)),
-        np.sort(frm.b + rng.normal(0, 0.03, frm.b.shape), axis=1), frm.c,
+        frm.ids,
+        frm.models,
+        frm.a * np.exp(rng.normal(0, 0.05, 20)),
+        np.sort(frm.b + rng.normal(0, 0.03, frm.b.shape), axis=1),
+        frm.c,
     )
     for method in ("haebara", "stocking-lord"):
         r = linking.link(noisy, to, method)
@@ -90,8 +93,10 @@ def test_mismatched_models_are_refused() -> None:
         [{"id": "x", "model": "2pl", "a": 1, "b": 0}, {"id": "y", "model": "2pl", "a": 1, "b": 1}]
     )
     b = ItemParameters.from_records(
-        [{"id": "x", "model": "3pl", "a": 1, "b": 0, "c": 0.2},
-         {"id": "y", "model": "2pl", "a": 1, "b": 1}]
+        [
+            {"id": "x", "model": "3pl", "a": 1, "b": 0, "c": 0.2},
+            {"id": "y", "model": "2pl", "a": 1, "b": 1},
+        ]
     )
     with pytest.raises(linking.LinkingError, match="common item x"):
         linking.mean_sigma(a, b)

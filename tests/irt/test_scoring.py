@@ -224,8 +224,12 @@ def test_a_single_person_as_a_vector() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [np.zeros((2, 4)), np.array([[0, 2, 0, 0, 0]]), np.array([[0, -1, 0, 0, 0]]),
-     np.array([[0, 0.5, 0, 0, 0]])],
+    [
+        np.zeros((2, 4)),
+        np.array([[0, 2, 0, 0, 0]]),
+        np.array([[0, -1, 0, 0, 0]]),
+        np.array([[0, 0.5, 0, 0, 0]]),
+    ],
 )
 def test_bad_responses_raise(bad: np.ndarray) -> None:
     with pytest.raises(scoring.ScoringError):

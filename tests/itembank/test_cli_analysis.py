@@ -41,8 +41,21 @@ def test_score_lsat7_eap_matches_mirt(runner: CliRunner, tmp_path: Path) -> None
     write_params(tmp_path / "p.json", ParamsFile(LSAT7))
     out = tmp_path / "scores.csv"
     res = runner.invoke(
-        main, ["score", str(data), "--params", str(tmp_path / "p.json"), "--method", "eap",
-               "--plausible-values", "3", "--seed", "5", "--out", str(out)],
+        main,
+        [
+            "score",
+            str(data),
+            "--params",
+            str(tmp_path / "p.json"),
+            "--method",
+            "eap",
+            "--plausible-values",
+            "3",
+            "--seed",
+            "5",
+            "--out",
+            str(out),
+        ],
     )
     assert res.exit_code == 0, res.output
     rows = read_csv(out)
@@ -53,8 +66,21 @@ def test_score_lsat7_eap_matches_mirt(runner: CliRunner, tmp_path: Path) -> None
     # same seed, same plausible values
     out2 = tmp_path / "again.csv"
     runner.invoke(
-        main, ["score", str(data), "--params", str(tmp_path / "p.json"), "--method", "eap",
-               "--plausible-values", "3", "--seed", "5", "--out", str(out2)],
+        main,
+        [
+            "score",
+            str(data),
+            "--params",
+            str(tmp_path / "p.json"),
+            "--method",
+            "eap",
+            "--plausible-values",
+            "3",
+            "--seed",
+            "5",
+            "--out",
+            str(out2),
+        ],
     )
     assert out.read_text() == out2.read_text()
 
@@ -65,8 +91,17 @@ def test_score_mle_extremes_and_missing(runner: CliRunner, tmp_path: Path) -> No
     resp.write_text("person_id,I1,I3,I5\na,0,0,0\nb,1,0,1\nc,,,\n")
     out = tmp_path / "s.csv"
     res = runner.invoke(
-        main, ["score", str(resp), "--params", str(tmp_path / "p.json"), "--method", "mle",
-               "--out", str(out)],
+        main,
+        [
+            "score",
+            str(resp),
+            "--params",
+            str(tmp_path / "p.json"),
+            "--method",
+            "mle",
+            "--out",
+            str(out),
+        ],
     )
     assert res.exit_code == 0, res.output
     rows = read_csv(out)
@@ -90,8 +125,17 @@ def test_score_bad_input_names_row_and_column(
     resp = tmp_path / "r.csv"
     resp.write_text(content)
     res = runner.invoke(
-        main, ["score", str(resp), "--params", str(tmp_path / "p.json"), "--method", "wle",
-               "--out", str(tmp_path / "s.csv")],
+        main,
+        [
+            "score",
+            str(resp),
+            "--params",
+            str(tmp_path / "p.json"),
+            "--method",
+            "wle",
+            "--out",
+            str(tmp_path / "s.csv"),
+        ],
     )
     assert res.exit_code == 1
     assert where in res.output and "Traceback" not in res.output
@@ -109,8 +153,18 @@ def test_link_recovers_a_known_transformation(runner: CliRunner, tmp_path: Path)
     for method in linking.METHODS:
         out = tmp_path / f"{method}.json"
         res = runner.invoke(
-            main, ["link", "--from", str(tmp_path / "from.json"), "--to", str(tmp_path / "to.json"),
-                   "--method", method, "--out", str(out)],
+            main,
+            [
+                "link",
+                "--from",
+                str(tmp_path / "from.json"),
+                "--to",
+                str(tmp_path / "to.json"),
+                "--method",
+                method,
+                "--out",
+                str(out),
+            ],
         )
         assert res.exit_code == 0, res.output
         doc = json.loads(out.read_text())
@@ -126,8 +180,18 @@ def test_link_with_one_common_item_fails_cleanly(runner: CliRunner, tmp_path: Pa
     )
     write_params(tmp_path / "b.json", ParamsFile(other))
     res = runner.invoke(
-        main, ["link", "--from", str(tmp_path / "a.json"), "--to", str(tmp_path / "b.json"),
-               "--method", "haebara", "--out", str(tmp_path / "l.json")],
+        main,
+        [
+            "link",
+            "--from",
+            str(tmp_path / "a.json"),
+            "--to",
+            str(tmp_path / "b.json"),
+            "--method",
+            "haebara",
+            "--out",
+            str(tmp_path / "l.json"),
+        ],
     )
     assert res.exit_code == 1
     assert "at least 2 common items" in res.output
@@ -142,15 +206,17 @@ def dif_files(tmp_path: Path) -> tuple[Path, Path]:
     recs[4] = {**recs[4], "b": recs[4]["b"] + 0.8}
     foc = ItemParameters.from_records(recs)
     scores = np.vstack(
-        [sample_responses(ref, rng.normal(size=n), rng),
-         sample_responses(foc, rng.normal(size=n), rng)]
+        [
+            sample_responses(ref, rng.normal(size=n), rng),
+            sample_responses(foc, rng.normal(size=n), rng),
+        ]
     ).astype(float)
     pids = [f"p{k}" for k in range(2 * n)]
     write_responses(tmp_path / "r.csv", ResponseData(pids, [r["id"] for r in recs], scores))
     groups = tmp_path / "g.csv"
     groups.write_text(
-        "person_id,group\n" + "".join(f"{p},{'boys' if k < n else 'girls'}\n"
-                                      for k, p in enumerate(pids))
+        "person_id,group\n"
+        + "".join(f"{p},{'boys' if k < n else 'girls'}\n" for k, p in enumerate(pids))
     )
     return tmp_path / "r.csv", groups
 
@@ -159,8 +225,19 @@ def test_dif_flags_the_dif_item(runner: CliRunner, tmp_path: Path) -> None:
     resp, groups = dif_files(tmp_path)
     out = tmp_path / "dif.json"
     res = runner.invoke(
-        main, ["dif", str(resp), "--groups", str(groups), "--reference", "boys", "--focal",
-               "girls", "--out", str(out)],
+        main,
+        [
+            "dif",
+            str(resp),
+            "--groups",
+            str(groups),
+            "--reference",
+            "boys",
+            "--focal",
+            "girls",
+            "--out",
+            str(out),
+        ],
     )
     assert res.exit_code == 0, res.output
     items = json.loads(out.read_text())["items"]
@@ -175,13 +252,32 @@ def test_dif_errors_name_file_row_column(runner: CliRunner, tmp_path: Path) -> N
     lines = groups.read_text().splitlines()
     short = tmp_path / "short.csv"
     short.write_text("\n".join(lines[:-1]) + "\n")  # the last person has no group
-    args = ["dif", str(resp), "--reference", "boys", "--focal", "girls",
-            "--out", str(tmp_path / "d.json")]
+    args = [
+        "dif",
+        str(resp),
+        "--reference",
+        "boys",
+        "--focal",
+        "girls",
+        "--out",
+        str(tmp_path / "d.json"),
+    ]
     res = runner.invoke(main, [*args, "--groups", str(short)])
     assert res.exit_code == 1 and f"{resp}:2401:1:" in res.output and "p2399" in res.output
     res = runner.invoke(
-        main, ["dif", str(resp), "--groups", str(groups), "--reference", "boys", "--focal",
-               "Girls", "--out", str(tmp_path / "d.json")],
+        main,
+        [
+            "dif",
+            str(resp),
+            "--groups",
+            str(groups),
+            "--reference",
+            "boys",
+            "--focal",
+            "Girls",
+            "--out",
+            str(tmp_path / "d.json"),
+        ],
     )
     assert res.exit_code == 1 and f"{groups}:1:2:" in res.output and "'Girls'" in res.output
     bad = tmp_path / "bad.csv"
@@ -194,16 +290,44 @@ def test_dif_errors_name_file_row_column(runner: CliRunner, tmp_path: Path) -> N
 def test_missing_files_exit_1(runner: CliRunner, tmp_path: Path) -> None:
     write_params(tmp_path / "p.json", ParamsFile(LSAT7))
     for args in (
-        ["score", str(tmp_path / "none.csv"), "--params", str(tmp_path / "p.json"),
-         "--method", "eap", "--out", str(tmp_path / "s.csv")],
-        ["link", "--from", str(tmp_path / "none.json"), "--to", str(tmp_path / "p.json"),
-         "--method", "mean-sigma", "--out", str(tmp_path / "l.json")],
+        [
+            "score",
+            str(tmp_path / "none.csv"),
+            "--params",
+            str(tmp_path / "p.json"),
+            "--method",
+            "eap",
+            "--out",
+            str(tmp_path / "s.csv"),
+        ],
+        [
+            "link",
+            "--from",
+            str(tmp_path / "none.json"),
+            "--to",
+            str(tmp_path / "p.json"),
+            "--method",
+            "mean-sigma",
+            "--out",
+            str(tmp_path / "l.json"),
+        ],
     ):
         res = runner.invoke(main, args)
         assert res.exit_code == 1 and "none." in res.output and "Traceback" not in res.output
     resp, _ = dif_files(tmp_path)
     res = runner.invoke(
-        main, ["dif", str(resp), "--groups", str(tmp_path / "none.csv"), "--reference", "boys",
-               "--focal", "girls", "--out", str(tmp_path / "d.json")],
+        main,
+        [
+            "dif",
+            str(resp),
+            "--groups",
+            str(tmp_path / "none.csv"),
+            "--reference",
+            "boys",
+            "--focal",
+            "girls",
+            "--out",
+            str(tmp_path / "d.json"),
+        ],
     )
     assert res.exit_code == 1 and "none.csv" in res.output
