@@ -21,7 +21,7 @@ from .bank import CatBank
 from .config import CatConfig
 from .content import balanced_score
 from .estimation import final_estimate, interim_estimate
-from .exposure import choose
+from .exposure import choose, restrict
 from .selection import criterion, eligible_units, unit_information
 from .start import easy_unit, start_theta
 from .stopping import stop_reasons
@@ -157,24 +157,27 @@ def select(
     go = np.flatnonzero([r is None for r in reasons])
     if go.size == 0:
         return reasons, units
+    allowed = restrict(bank, config, eligible[go], seeds[go])
     easy = config.start.method == "easy"
-    later = go[n_selections[go] > 0] if easy else go
+    first = n_selections[go] == 0
+    later = go[~first] if easy else go
+    later_allowed = allowed[~first] if easy else allowed
     if later.size:
         if config.selection.method == "max-info":
             crit = info[later]
             if config.selection.unit_criterion == "mean":
                 crit = crit / bank.unit_size[None, :]
-            mask = eligible[later]
+            mask = later_allowed
         else:
-            crit, mask = criterion(bank, config, theta[later], n_items[later], eligible[later])
+            crit, mask = criterion(bank, config, theta[later], n_items[later], later_allowed)
         scores = balanced_score(bank, config, crit, mask, administered[later], n_items[later])
         for row, s in zip(later, scores, strict=True):
             rng = np.random.default_rng([int(seeds[row]), int(n_selections[row])])
             units[row] = choose(bank, config, s, rng)
     if easy:
-        for row in go[n_selections[go] == 0]:
+        for row, ok in zip(go[first], allowed[first], strict=True):
             rng = np.random.default_rng([int(seeds[row]), 0])
-            units[row] = easy_unit(bank, config, eligible[row], rng)
+            units[row] = easy_unit(bank, config, ok, rng)
     return reasons, units
 
 

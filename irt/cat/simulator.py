@@ -167,7 +167,8 @@ def derive_sympson_hetter(
     Start from K = 1; simulate the examinees at ``true_theta``; with P(A_u) the observed exposure
     and P(S_u) = P(A_u)/K_u the rate at which u is selected before its lottery, set
     K_u = min(1, r / P(S_u)); repeat (a new seed each round) ``iterations`` times or until two
-    rounds in a row keep every unit at or under r.  Returns {unit id: K} for units with K < 1,
+    rounds in a row keep every unit at or under r + 2·sqrt(r(1 - r)/N) (the binomial noise of
+    N simulated examinees; the fresh simulation that checks the parameters has the same noise).  Returns {unit id: K} for units with K < 1,
     ready for ``exposure.parameters``.  ``progress(round, max exposure)`` after each round.
     """
     rate = config.exposure.max_rate if max_rate is None else max_rate
@@ -185,7 +186,8 @@ def derive_sympson_hetter(
         exposure = result.unit_exposure
         if progress is not None:
             progress(it + 1, float(exposure.max(initial=0.0)))
-        under = under + 1 if exposure.max(initial=0.0) <= rate else 0
+        noise = 2.0 * np.sqrt(rate * (1.0 - rate) / max(len(true_theta), 1))
+        under = under + 1 if exposure.max(initial=0.0) <= rate + noise else 0
         if under >= 2:
             break
         selected = exposure / k

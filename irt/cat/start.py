@@ -4,8 +4,8 @@
 - ``prior``: at the person's prior mean (given to the engine per person, e.g. from last year's
   result), which is also the prior of the interim EAP/MAP; the configured ``prior`` otherwise.
 - ``easy``: a unit drawn at random among the ``start.n_easy`` eligible units with the lowest mean
-  b, so that every student begins with something they can do (Sympson–Hetter lotteries, if
-  configured, apply in the drawn order).
+  b, so that every student begins with something they can do (among the units Sympson–Hetter
+  allows the session, if configured).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import numpy as np
 
 from .bank import CatBank
 from .config import CatConfig
-from .exposure import lottery
 
 
 def start_theta(config: CatConfig, prior: tuple[float, float] | None) -> float:
@@ -27,10 +26,8 @@ def start_theta(config: CatConfig, prior: tuple[float, float] | None) -> float:
 def easy_unit(
     bank: CatBank, config: CatConfig, eligible: np.ndarray, rng: np.random.Generator
 ) -> int:
-    """A unit index drawn among the n_easy easiest eligible units.  eligible: (U,) bool."""
+    """A unit index drawn among the n_easy easiest eligible units.  eligible: (U,) bool, the
+    units exposure control allows."""
     ok = np.flatnonzero(eligible)
     easiest = ok[np.argsort(bank.unit_b[ok], kind="stable")[: config.start.n_easy]]
-    order = rng.permutation(easiest)
-    if config.exposure.method == "sympson-hetter":
-        return lottery(bank, config, order, rng)
-    return int(order[0])
+    return int(easiest[rng.integers(easiest.size)])
