@@ -136,13 +136,17 @@ class ItemParameters:
         return np.array([pos[i] for i in item_ids], dtype=int)
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> ItemParameters:
-        """The items at ``indices``, in that order (b keeps its width)."""
+        """The items at ``indices``, in that order (b trimmed to the widest of them)."""
         idx = np.asarray(indices, dtype=int)
+        b = self.b[idx]
+        # trim b to the widest remaining item, so K stays consistent with the items kept
+        filled = np.flatnonzero(np.any(~np.isnan(b), axis=0)) if b.size else np.array([0])
+        width = int(filled.max()) + 1 if filled.size else 1
         return ItemParameters(
             tuple(self.ids[i] for i in idx),
             tuple(self.models[i] for i in idx),
             self.a[idx].copy(),
-            self.b[idx].copy(),
+            b[:, :width].copy(),
             self.c[idx].copy(),
         )
 
