@@ -343,14 +343,18 @@ class Calibrator:
 
         z, w = standard_normal_grid(self.n_nodes, self.bound)
         log_w = np.log(w)
+        ind32, log_w32 = ind.astype(np.float32), log_w.astype(np.float32)
         mu, sd = 0.0, 1.0
         converged = False
         iteration = 0
         change = np.inf
         for iteration in range(1, self.max_iter + 1):
             theta = mu + sd * z
-            post, _ = _posterior(ind, state.log_probs(theta), log_w)
-            r = np.einsum("knj,nq->jqk", ind, post, optimize=True)  # (J, Q, K)
+            # single precision inside the loop halves the memory traffic of the E-step; the final
+            # log-likelihood and the standard errors are computed in double precision
+            post, _ = _posterior(ind32, state.log_probs(theta).astype(np.float32), log_w32)
+            r = _expected_counts(ind32, post).astype(float)  # (J, Q, K)
+            post = post.astype(float)
             change = 0.0
             for g in groups:
                 step = mstep.fisher_scoring(
@@ -469,6 +473,11 @@ def _posterior(
     return logl, float(np.sum(top) + np.sum(np.log(total)))
 
 
+def _expected_counts(ind: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """r_jqk = Σ_n [x_nj = k] posterior_nq.  ind: (K, N, J); post: (N, Q).  Returns (J, Q, K)."""
+    return np.stack([ind[k].T @ post for k in range(ind.shape[0])], axis=2)
+
+
 class _State:
     """The current item parameters: free groups' η plus the anchors, as ItemParameters."""
 
@@ -554,7 +563,7 @@ def _observed_gradient(
                 total += (post @ uk).reshape(-1, n, p_) * ind[k][:, g.items, None]
             parts.append(total.reshape(post.shape[0], n * p_))
         else:
-            r = np.einsum("knj,nq->jqk", ind[:, :, g.items], post, optimize=True)[:, :, : g.n_cat]
+            r = _expected_counts(ind[:, :, g.items], post)[:, :, : g.n_cat]
             grad = np.einsum("nqk,nqkp->np", r, u)
             grad += mstep.penalty(g.model, g.eta, g.n_cat, priors)[1]
             parts.append(grad.ravel())
