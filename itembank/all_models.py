@@ -1,3 +1,4 @@
 """Import every module that defines tables, so that Base.metadata knows them all (Alembic, tests)."""
 
 from . import models  # noqa: F401
+from . import delivery_models  # noqa: F401
