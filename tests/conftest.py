@@ -1,0 +1,140 @@
+"""Fixtures shared by every test: fresh migrated databases on SQLite and, when configured, PostgreSQL.
+
+Tests that use ``engine`` (or ``session_factory``) run once per backend, with ids ``[sqlite]`` and
+``[postgresql]``.  The PostgreSQL run needs ``ITEMBANK_TEST_DATABASE_URL`` (``.ci/run`` and
+``./test.sh`` set it when a server answers on 127.0.0.1:5432); without it those tests are skipped
+with that reason, and the summary at the end says so in plain words.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from itembank import all_models  # noqa: F401  (every table on Base.metadata)
+from itembank import config
+from itembank.db import Base, make_engine, session_factory as make_session_factory
+from itembank.migrate import upgrade
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+SHARED = REPO.parent / "shared"
+TEST_UNITS = TESTS / "data" / "units"
+
+_SETTINGS = config.load()
+_PG_URL = _SETTINGS.test_database_url
+_pg_counts = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in ../shared; fails (never skips) when the shared folder is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests need ../shared beside the repository")
+    return path
+
+
+# -- SQLite: one migrated template per test session, copied for each test -----------------------
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+# -- PostgreSQL: one fresh database per test session, tables emptied between tests --------------
+@pytest.fixture(scope="session")
+def _pg_database() -> Iterator[str]:
+    if not _PG_URL:
+        pytest.skip("PostgreSQL not tested: ITEMBANK_TEST_DATABASE_URL is not set")
+    base = make_url(_PG_URL)
+    name = f"itembank_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, fully migrated database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "itembank.sqlite3"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("_pg_database")
+    _truncate(url)
+    yield url
+
+
+def _truncate(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def demo_bank(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The small test bank of tests/data/units imported into the database."""
+    from itembank.importer import import_paths
+
+    with session_factory() as session, session.begin():
+        import_paths(session, [TEST_UNITS])
+    return session_factory
+
+
+# -- say plainly whether PostgreSQL ran ----------------------------------------------------------
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "[postgresql" not in report.nodeid and "-postgresql" not in report.nodeid:
+        return
+    if report.when == "call" and report.passed:
+        _pg_counts["passed"] += 1
+    elif report.failed:
+        _pg_counts["failed"] += 1
+    elif report.skipped:
+        _pg_counts["skipped"] += 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    write = terminalreporter.write_line
+    if not _PG_URL:
+        write("PostgreSQL: NOT TESTED - ITEMBANK_TEST_DATABASE_URL is not set; "
+              f"{_pg_counts['skipped']} PostgreSQL test(s) skipped.", yellow=True, bold=True)
+    else:
+        shown = make_url(_PG_URL).render_as_string(hide_password=True)
+        write(f"PostgreSQL ({shown}): {_pg_counts['passed']} passed, {_pg_counts['failed']} failed, "
+              f"{_pg_counts['skipped']} skipped.", bold=True)
