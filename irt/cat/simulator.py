@@ -164,16 +164,20 @@ def derive_sympson_hetter(
 ) -> dict[str, float]:
     """Sympson–Hetter (1985) exposure control parameters K_u by iterated simulation.
 
-    Start from K = 1; simulate the examinees at ``true_theta``; with P(A_u) the observed exposure
-    and P(S_u) = P(A_u)/K_u the rate at which u is selected before its lottery, set
-    K_u = min(1, r / P(S_u)); repeat (a new seed each round) ``iterations`` times or until two
-    rounds in a row keep every unit at or under r + 2·sqrt(r(1 - r)/N) (the binomial noise of
-    N simulated examinees; the fresh simulation that checks the parameters has the same noise).  Returns {unit id: K} for units with K < 1,
-    ready for ``exposure.parameters``.  ``progress(round, max exposure)`` after each round.
+    Start from K = 1 and simulate the examinees at ``true_theta`` (a new seed each round).  With
+    P(A_u) the observed exposure and P(S_u) = P(A_u)/K_u the rate at which u comes up as the best
+    before its lottery, SH set K_u = min(1, r'/P(S_u)).  Here K only ever decreases,
+    K_u ← min(K_u, r'/P(S_u)), which stops the round-to-round oscillation of the classic update
+    (a unit whose K went back to 1 overshoots in the next round) at the price of a few K a little
+    lower than needed.  The working target r' = r - sqrt(r(1 - r)/N) leaves one binomial SD of
+    the N simulated examinees for sampling noise, so a fresh simulation stays near or under r.
+    Stops after ``iterations`` rounds or once a round has every unit at or under r.
+    Returns {unit id: K} for units with K < 1, for ``exposure.parameters``;
+    ``progress(round, max exposure)`` after each round.
     """
     rate = config.exposure.max_rate if max_rate is None else max_rate
+    work = rate - np.sqrt(rate * (1.0 - rate) / max(len(true_theta), 1))
     k = np.ones(bank.n_units)
-    under = 0
     for it in range(iterations):
         params = {bank.unit_ids[u]: float(k[u]) for u in np.flatnonzero(k < 1.0)}
         cfg = replace(
@@ -182,16 +186,13 @@ def derive_sympson_hetter(
                 method="sympson-hetter", k=config.exposure.k, max_rate=rate, parameters=params
             ),
         )
-        result = simulate(bank, cfg, true_theta, seed + 7919 * it)
-        exposure = result.unit_exposure
+        exposure = simulate(bank, cfg, true_theta, seed + 7919 * it).unit_exposure
         if progress is not None:
             progress(it + 1, float(exposure.max(initial=0.0)))
-        noise = 2.0 * np.sqrt(rate * (1.0 - rate) / max(len(true_theta), 1))
-        under = under + 1 if exposure.max(initial=0.0) <= rate + noise else 0
-        if under >= 2:
+        if exposure.max(initial=0.0) <= rate and it > 0:
             break
         selected = exposure / k
-        k = np.where(selected > rate, rate / np.maximum(selected, 1e-12), 1.0)
+        k = np.minimum(k, np.where(selected > work, work / np.maximum(selected, 1e-12), 1.0))
     return {bank.unit_ids[u]: round(float(k[u]), 4) for u in np.flatnonzero(k < 1.0)}
 
 
