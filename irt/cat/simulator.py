@@ -93,7 +93,7 @@ def simulate(
             units[row].append(u)
             administered[row, u] = True
             n_sel[row] += 1
-            n_items[row] += bank.unit_size[u]
+            n_items[row] += int(bank.unit_size[u])
             r = bank.routing[bank.unit_start[u] : bank.unit_start[u + 1]]
             r = r[r >= 0]
             responses[row, r] = answers[row, r]

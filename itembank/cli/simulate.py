@@ -70,7 +70,7 @@ def simulate_cat(
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"{params_path}: cannot use these parameters") from exc
-    overrides = {
+    overrides: dict[str, dict[str, Any]] = {
         "stopping": {"se": stop_se, "max_items": max_items},
         "exposure": {"method": exposure, "max_rate": max_exposure},
     }
