@@ -102,8 +102,8 @@ def simulate(
     theta, se, method = final_estimate(bank, config, responses)
     item_given = np.zeros((n, bank.n_items), bool)
     for row, us in enumerate(units):
-        for u in us:
-            item_given[row, bank.unit_start[u] : bank.unit_start[u + 1]] = True
+        for unit in us:
+            item_given[row, bank.unit_start[unit] : bank.unit_start[unit + 1]] = True
     return SimulationResult(
         true_theta=true_theta,
         theta=theta,

@@ -37,8 +37,8 @@ def stop_reasons(
         if rule.se is not None
         else np.zeros(n_items.shape, bool)
     )
-    none_eligible: np.ndarray = ~eligible.any(axis=1)
-    units_left: np.ndarray = (~administered & (bank.unit_routing_count > 0)[None, :]).any(axis=1)
+    none_eligible = np.asarray(~eligible.any(axis=1), bool)
+    units_left = np.asarray((~administered & (bank.unit_routing_count > 0)[None, :]).any(axis=1))
     out: list[str | None] = []
     for i in range(n_items.size):
         if n_items[i] >= rule.max_items:
