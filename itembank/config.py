@@ -24,6 +24,7 @@ class Settings:
     test_database_url: str | None
     items_path: Path
     min_group_size: int
+    timezone: str  # how the web app shows times (stored times are UTC)
 
     @property
     def is_production(self) -> bool:
@@ -44,4 +45,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         test_database_url=env.get("ITEMBANK_TEST_DATABASE_URL") or None,
         items_path=Path(env.get("ITEMBANK_ITEMS_PATH", PROJECT_ROOT / "items")).resolve(),
         min_group_size=int(env.get("ITEMBANK_MIN_GROUP_SIZE", "5")),
+        timezone=env.get("ITEMBANK_TIMEZONE", "Asia/Taipei"),
     )

@@ -1,0 +1,150 @@
+"""The JSON API ``/api/v1`` (contract in docs/api.md and the OpenAPI document it serves).
+
+Token auth (``Authorization: Bearer <token>``), so no CSRF.  Status codes: 400 unreadable JSON,
+401 no bearer token, 403 wrong access code / closed window / not on the roster, 404 unknown test,
+or a session unknown *or* not reachable with this token (the two look the same), 409 an answer to
+another item than the current one, a reused response id or a closed session, 422 a missing or
+ill-typed field or a response in a shape its item type does not take, 503 a test without a bank.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from itembank import delivery
+from itembank.cat_bank import BankUnavailableError
+from itembank.response_scoring import ResponseShapeError
+from itembank.student_view import item_view
+
+from .database import get_db
+from .errors import json_error
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPENAPI = Path(__file__).resolve().parent / "openapi.json"
+
+STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (delivery.InvalidRequest, 422),
+    (delivery.TestNotFound, 404),
+    (delivery.AccessDenied, 403),
+    (delivery.SessionNotFound, 404),
+    (delivery.ItemConflict, 409),  # SessionClosed included
+    (ResponseShapeError, 422),
+    (BankUnavailableError, 503),
+]
+
+
+class Unauthorized(Exception):
+    pass
+
+
+def _error_code(exc: Exception) -> str:
+    if isinstance(exc, ResponseShapeError):
+        return "invalid_response"
+    if isinstance(exc, BankUnavailableError):
+        return "bank_unavailable"
+    return getattr(exc, "code", "error")
+
+
+@bp.errorhandler(Unauthorized)
+def _unauthorized(exc: Unauthorized) -> Response:
+    response = json_error(401, "unauthorized", str(exc))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="itembank"'
+    return response
+
+
+def _handle(exc: Exception) -> Response:
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(exc, kind):
+            return json_error(status, _error_code(exc), str(exc))
+    raise exc
+
+
+for _kind, _status in STATUS_BY_ERROR:
+    bp.register_error_handler(_kind, _handle)
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise _BadRequest("the body must be a JSON object (Content-Type: application/json)")
+    if not isinstance(data, dict):
+        raise _BadRequest("the body must be a JSON object")
+    return data
+
+
+class _BadRequest(Exception):
+    pass
+
+
+@bp.errorhandler(_BadRequest)
+def _bad_request(exc: _BadRequest) -> Response:
+    return json_error(400, "invalid_json", str(exc))
+
+
+def _require(data: dict[str, Any], *fields: str) -> None:
+    missing = [f for f in fields if f not in data]
+    if missing:
+        raise delivery.InvalidRequest(f"missing field(s): {', '.join(missing)}")
+
+
+def _token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send the session's token as Authorization: Bearer <token>")
+    return token.strip()
+
+
+def _item(state: delivery.SessionState) -> dict[str, Any] | None:
+    if state.item is None:
+        return None
+    entry = state.item
+    prefix = url_for("deliver.media", digest="x").removesuffix("x")
+    return item_view(entry.item, entry.unit, state.session.language, entry.media, prefix)
+
+
+def _status(state: delivery.SessionState) -> str:
+    return "finished" if state.finished else "in_progress"
+
+
+@bp.post("/sessions")
+def start() -> tuple[Response, int]:
+    data = _body()
+    _require(data, "test", "access_code", "student", "language")
+    started = delivery.start_session(
+        get_db(), data["test"], data["access_code"], data["student"], data["language"]
+    )
+    state = started.state
+    body = {
+        "session": state.session.id,
+        "token": started.token,
+        "status": _status(state),
+        "item": _item(state),
+    }
+    return jsonify(body), 201
+
+
+@bp.post("/sessions/<session_id>/responses")
+def respond(session_id: str) -> Response:
+    token = _token()
+    data = _body()
+    _require(data, "item", "response", "response_id")
+    state = delivery.record_response(
+        get_db(), session_id, token, data["item"], data["response"], data["response_id"]
+    )
+    return jsonify({"status": _status(state), "item": _item(state), "answered": state.answered})
+
+
+@bp.get("/sessions/<session_id>")
+def show(session_id: str) -> Response:
+    state = delivery.session_state(get_db(), session_id, _token())
+    return jsonify({"status": _status(state), "answered": state.answered, "item": _item(state)})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return Response(OPENAPI.read_text("utf-8"), mimetype="application/json")

@@ -1,0 +1,82 @@
+"""Logging in and out (Flask-Login, werkzeug password hashes, CSRF on both forms)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from itembank.delivery_models import User
+
+from .database import get_db
+from .extensions import login_manager
+from .i18n import safe_next
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# Checked against when the user does not exist, so that both cases take the same time.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@dataclass
+class LoginUser(UserMixin):
+    """The logged-in user as Flask-Login sees it (a plain copy, not an ORM object)."""
+
+    id: int
+    username: str
+    role: str
+    display_name: str | None
+    school_id: int | None
+    city_id: int | None
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @classmethod
+    def of(cls, user: User) -> LoginUser:
+        return cls(
+            user.id, user.username, user.role, user.display_name, user.school_id, user.city_id
+        )
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> LoginUser | None:
+    if not user_id.isdigit():
+        return None
+    user = get_db().get(User, int(user_id))
+    return LoginUser.of(user) if user is not None and user.active else None
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=120)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_db()
+        user = db.scalars(select(User).where(User.username == form.username.data.strip())).first()
+        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
+        if user is not None and ok and user.active:
+            login_user(LoginUser.of(user))
+            return redirect(safe_next(request.args.get("next"), url_for("teach.index")))
+        flash(_("The username or password is not right."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,69 @@
+"""The interface language: zh-TW by default, English on request, remembered in a cookie.
+
+Flask-Babel locales are ``zh_Hant_TW`` and ``en``; item content uses the bank's codes ``zh-TW``
+and ``en``.  During a test the pages follow the session's language.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, g, redirect, request, url_for
+from flask_babel import get_locale
+
+DEFAULT_LOCALE = "zh_Hant_TW"
+LOCALES = {"zh_Hant_TW": "zh-TW", "en": "en"}  # Babel locale -> content language
+HTML_LANG = {"zh_Hant_TW": "zh-Hant-TW", "en": "en"}
+COOKIE = "lang"
+COOKIE_AGE = 365 * 24 * 3600
+
+bp = Blueprint("i18n", __name__)
+
+
+def locale_for(language: str) -> str:
+    return "en" if language == "en" else DEFAULT_LOCALE
+
+
+def select_locale() -> str:
+    forced = g.get("force_locale")
+    if forced:
+        return forced
+    chosen = request.cookies.get(COOKIE)
+    return chosen if chosen in LOCALES else DEFAULT_LOCALE
+
+
+def current_language() -> str:
+    """The content language of the interface ("zh-TW" or "en")."""
+    return LOCALES.get(str(get_locale()), "zh-TW")
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site (no scheme, no host) is followed after a switch or a login."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+@bp.get("/language/<code>")
+def switch(code: str) -> Response:
+    target = safe_next(request.args.get("next"), url_for("deliver.join"))
+    response = redirect(target)
+    if code in LOCALES:
+        response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _languages() -> dict[str, object]:
+        locale = str(get_locale())
+        return {
+            "html_lang": HTML_LANG.get(locale, "zh-Hant-TW"),
+            "current_locale": locale,
+            "other_locales": [code for code in LOCALES if code != locale],
+        }
