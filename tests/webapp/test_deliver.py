@@ -1,0 +1,155 @@
+"""Students take the demo test in the web pages: join, instructions, every item saved by a plain
+form POST with a CSRF token, reload and re-join resume, the result page in their language."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .conftest import csrf_token
+
+
+def join(client: FlaskClient, student: str = "W-001", language: str = "en"):  # type: ignore[no-untyped-def]
+    page = client.get("/")
+    assert page.status_code == 200
+    return client.post(
+        "/",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "access_code": "demo",
+            "student": student,
+            "language": language,
+        },
+    )
+
+
+def current_item(html: str) -> tuple[str, str]:
+    item = re.search(r'name="item" value="([^"]+)"', html)
+    assert item, html[:2000]
+    response_id = re.search(r'name="response_id" value="([^"]+)"', html)
+    assert response_id
+    return item.group(1), response_id.group(1)
+
+
+def form_answer(html: str) -> dict[str, str | list[str]]:
+    """Choose the first option of every group on the page, or type a text answer."""
+    data: dict[str, str | list[str]] = {}
+    for name, value in re.findall(
+        r'type="(?:radio|checkbox)" id="[^"]+" name="([^"]+)" value="([^"]+)"', html
+    ):
+        data.setdefault(name, value)
+    if 'name="response"' in html and "response" not in data:
+        data["response"] = "Everyone should have a say."
+    return data
+
+
+def test_join_answer_everything_and_see_the_result(app: Flask, client: FlaskClient) -> None:
+    reply = join(client)
+    assert reply.status_code == 302 and reply.headers["Location"].endswith("/test")
+    page = client.get("/test").get_data(as_text=True)
+    assert "Before you begin" in page and 'lang="en"' in page
+    reply = client.post("/test/start", data={"csrf_token": csrf_token(page)})
+    assert reply.status_code == 302
+    answered = 0
+    for _ in range(40):
+        reply = client.get("/test")
+        if reply.status_code == 302:
+            assert reply.headers["Location"].endswith("/test/done")
+            break
+        html = reply.get_data(as_text=True)
+        item, response_id = current_item(html)
+        assert f"Question {answered + 1}" in html
+        data = {
+            "csrf_token": csrf_token(html),
+            "item": item,
+            "response_id": response_id,
+            **form_answer(html),
+        }
+        posted = client.post("/test/answer", data=data)
+        assert posted.status_code == 302, posted.get_data(as_text=True)[:3000]
+        answered += 1
+        # the same form sent twice (double click, resend after a lost connection) is saved once
+        again = client.post("/test/answer", data=data)
+        assert again.status_code == 302
+    done = client.get("/test/done").get_data(as_text=True)
+    assert "You have finished the test" in done
+    assert f"All your {answered} answers have been saved" in done
+    assert re.search(r"Score: <strong>\d+</strong>", done)
+    assert "Level" in done
+
+
+def test_a_page_without_its_csrf_token_is_refused(client: FlaskClient) -> None:
+    reply = client.post("/", data={"access_code": "DEMO", "student": "x", "language": "en"})
+    assert reply.status_code == 400
+    assert "Traceback" not in reply.get_data(as_text=True)
+
+
+def test_reload_and_rejoin_resume_at_the_same_item(app: Flask, client: FlaskClient) -> None:
+    join(client, "W-resume")
+    page = client.get("/test").get_data(as_text=True)
+    client.post("/test/start", data={"csrf_token": csrf_token(page)})
+    html = client.get("/test").get_data(as_text=True)
+    item, response_id = current_item(html)
+    client.post(
+        "/test/answer",
+        data={
+            "csrf_token": csrf_token(html),
+            "item": item,
+            "response_id": response_id,
+            **form_answer(html),
+        },
+    )
+    second = current_item(client.get("/test").get_data(as_text=True))[0]
+    assert current_item(client.get("/test").get_data(as_text=True))[0] == second  # reload
+    # another browser (the cookie is lost): join again with the same student id
+    other = app.test_client()
+    join(other, "W-resume")
+    resumed = other.get("/test")
+    assert resumed.status_code == 200
+    assert current_item(resumed.get_data(as_text=True))[0] == second
+
+
+def test_a_missing_choice_is_asked_for_again(client: FlaskClient) -> None:
+    join(client, "W-empty")
+    page = client.get("/test").get_data(as_text=True)
+    client.post("/test/start", data={"csrf_token": csrf_token(page)})
+    for _ in range(30):
+        html = client.get("/test").get_data(as_text=True)
+        item, response_id = current_item(html)
+        data = {"csrf_token": csrf_token(html), "item": item, "response_id": response_id}
+        if 'type="radio"' in html:
+            reply = client.post("/test/answer", data=data)
+            assert reply.status_code == 422
+            body = reply.get_data(as_text=True)
+            assert 'role="alert"' in body and current_item(body)[0] == item
+            return
+        client.post("/test/answer", data={**data, **form_answer(html)})
+    raise AssertionError("no choice item met")
+
+
+def test_the_pages_are_in_traditional_chinese_by_default(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="zh-Hant-TW">' in page
+    assert "存取碼" in page or "代碼" in page
+    english = client.get("/language/en?next=/", follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Access code" in english
+    # the choice is remembered
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+
+
+def test_zh_session_shows_chinese_items_and_result(client: FlaskClient) -> None:
+    join(client, "W-zh", language="zh-TW")
+    page = client.get("/test").get_data(as_text=True)
+    assert '<html lang="zh-Hant-TW">' in page
+    client.post("/test/start", data={"csrf_token": csrf_token(page)})
+    html = client.get("/test").get_data(as_text=True)
+    assert re.search(r"[\u4e00-\u9fff]", html)
+    assert "儲存" in html
+
+
+def test_media_and_unknown_pages(client: FlaskClient) -> None:
+    assert client.get("/media/" + "0" * 64).status_code == 404
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "<html" in missing.get_data(as_text=True)
