@@ -199,3 +199,17 @@ def rotation_design(n_clusters: int, positions: int, n_blocks: int = 1, search_l
         note = (f"no cyclic design with {n_blocks} base block(s) balancing pairs was found for {v} clusters "
                 f"in {k} positions; try another number of booklets (n_blocks) or clusters")
     return RotationDesign(booklets, best, balance, note)
+
+
+def suggest_clusters(total_minutes: float, n_units: int, positions: int,
+                     cluster_minutes: float = 30.0) -> int:
+    """The number of clusters closest to ``total_minutes / cluster_minutes`` for which a
+    one-block cyclic design with ``positions`` positions balances pairs (so λ(v−1) = k(k−1)),
+    with positions < clusters ≤ units.  Falls back to the plain ratio when none exists."""
+    k = positions
+    wanted = max(total_minutes / cluster_minutes, 1.0)
+    options = [v for v in range(k + 1, n_units + 1) if (k * (k - 1)) % (v - 1) == 0
+               and rotation_design(v, k).balance.pairs_balanced]
+    if not options:
+        return max(min(n_units, round(wanted)), min(k, n_units))
+    return min(options, key=lambda v: (abs(v - wanted), v))

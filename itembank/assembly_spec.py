@@ -7,7 +7,7 @@ The format is documented in docs/paper-forms.md ("Automated test assembly").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class AssemblyTask:
     problem: AssemblyProblem
     units: list[Unit]
     theta: list[float]
+    notes: list[str] = field(default_factory=list)
 
 
 class _Collector:
@@ -227,23 +228,26 @@ def build_task(spec: dict[str, Any], units: Sequence[Unit], *, doc: SourceDocume
         objective = "none"
     information = target = None
     theta_list: list[float] = []
+    notes: list[str] = []
     if objective != "none":
         if not isinstance(theta, list) or not theta or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in theta):
             c.add(("theta",), f"objective {objective} needs theta: a list of θ points, e.g. [-1, 0, 1]")
         else:
             theta_list = [float(t) for t in theta]
+            items = [i for u in pool for i in u.items if i.irt is not None]
             missing = [i.id for u in pool for i in u.items if i.irt is None]
-            if missing:
-                c.add(("objective",), f"objective {objective} needs item parameters, but {len(missing)} item(s) "
-                      f"have no irt block (e.g. {', '.join(missing[:3])}); use `objective: none` until a "
-                      "calibration adds them, or leave these units out of the pool")
-            elif pool:
-                items = [i for u in pool for i in u.items]
+            if pool and not items:
+                c.add(("objective",), f"{objective} needs item parameters, but no item in the pool has an irt "
+                      "block yet; use `objective: none` (constraints only) until a calibration adds them")
+            elif items:
                 params = ItemParameters.from_records(i.irt.record(i.id) for i in items)  # type: ignore[union-attr]
                 info = item_information(params, np.array(theta_list))
                 unit_idx = np.array([index[item_unit[i.id]] for i in items])
                 information = np.zeros((U, len(theta_list)))
                 np.add.at(information, unit_idx, info)
+                if missing:
+                    notes.append(f"{len(missing)} item(s) without parameters count as zero information "
+                                  f"(e.g. {', '.join(missing[:3])})")
         raw_target = spec.get("target")
         if raw_target is not None:
             if not isinstance(raw_target, list) or len(raw_target) != len(theta_list) or not all(
@@ -267,7 +271,7 @@ def build_task(spec: dict[str, Any], units: Sequence[Unit], *, doc: SourceDocume
         objective=objective, enemies=enemies, max_overlap=overlap, max_forms_per_unit=exposure,
         include=include, unit_names=names, time_limit=float(time_limit),
     )
-    return AssemblyTask(problem, pool, theta_list)
+    return AssemblyTask(problem, pool, theta_list, notes)
 
 
 def forms_document(task: AssemblyTask, result: AssemblyResult) -> dict[str, Any]:
@@ -284,7 +288,10 @@ def forms_document(task: AssemblyTask, result: AssemblyResult) -> dict[str, Any]
         if result.information is not None:
             entry["information"] = {float(t): round(float(v), 3) for t, v in zip(task.theta, result.information[f], strict=True)}
         forms.append(entry)
-    doc: dict[str, Any] = {"objective": task.problem.objective, "status": result.status, "forms": forms}
+    doc: dict[str, Any] = {"objective": task.problem.objective, "status": result.status}
+    if task.notes:
+        doc["notes"] = list(task.notes)
+    doc["forms"] = forms
     if result.objective_value is not None:
         doc["objective_value"] = round(result.objective_value, 4)
     return doc

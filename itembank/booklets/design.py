@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from irt.booklet_design import balance_clusters, design_balance, rotation_design
+from irt.booklet_design import balance_clusters, design_balance, rotation_design, suggest_clusters
 
 from ..errors import Problem, ProblemsError
 from ..schema import Unit
@@ -68,18 +68,22 @@ class Design:
 
 
 def make_design(units: Sequence[Unit], n_clusters: int | None = None, positions: int | None = None,
-                n_blocks: int = 1, name: str | None = None) -> Design:
+                n_blocks: int = 1, name: str | None = None, cluster_minutes: float = 30.0) -> Design:
     """Cluster ``units`` (time-balanced, content domains spread) and rotate the clusters.
 
-    Defaults: 7 clusters in 3 positions (PISA-like, λ = 1) when there are at least 7 units;
-    else one cluster per unit in min(3, units − 1) positions (a single booklet when 1 unit).
+    Defaults (PISA-like): 4 positions per booklet (3 when clusters are few), and the number of
+    clusters nearest to total time / ``cluster_minutes`` for which a cyclic design balances
+    pairs (e.g. 13 clusters of ~38 minutes for 48 units of ~10.5 minutes, λ = 1).
     """
     if not units:
         raise ValueError("no units to put in booklets")
-    if n_clusters is None:
-        n_clusters = min(7, len(units))
+    total = float(sum(u.metadata.estimated_minutes for u in units))
     if positions is None:
-        positions = 3 if n_clusters >= 7 else max(1, min(3, n_clusters - 1))
+        positions = 4 if len(units) >= 5 else max(1, len(units) - 1)
+        if n_clusters is not None:
+            positions = min(positions, max(1, n_clusters - 1))
+    if n_clusters is None:
+        n_clusters = suggest_clusters(total, len(units), positions, cluster_minutes)
     minutes = np.array([u.metadata.estimated_minutes for u in units], float)
     domains = np.array([str(u.metadata.content_domain) for u in units])
     groups = balance_clusters(minutes, n_clusters, domains)
