@@ -1,0 +1,499 @@
+"""Map one QTI 3 item or stimulus (QTI 2.x ones arrive renamed by :mod:`.import_v2`) to a draft of
+the bank's schema: plain data shaped like an item or stimulus block, whose texts are :class:`Text`
+values holding the file's one language.  Drafts of the same item in two languages are merged by
+:mod:`.read`; what cannot be mapped becomes a :class:`~itembank.errors.Problem` naming the file
+and the element.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from ..errors import Problem
+from ..validation import IMAGE_TYPES
+from .markup import local, plain_text, to_markdown
+from .names import QTI3, XML_LANG, bank_id, language_code
+
+UNKNOWN = "*"  # the language of a text whose file is neither zh-TW nor en
+SUPPORTED = {
+    "qti-choice-interaction": "single_choice / multiple_choice",
+    "qti-match-interaction": "complex_choice",
+    "qti-text-entry-interaction": "short_response",
+    "qti-extended-text-interaction": "open_response",
+}
+_NOT_CONTENT = {"qti-rubric-block", "qti-feedback-block", "qti-feedback-inline", "qti-modal-feedback",
+                "qti-assessment-stimulus-ref", "qti-stylesheet", "qti-template-block", "qti-template-inline",
+                "qti-printed-variable", "qti-companion-materials-info", "qti-catalog-info"}
+
+
+class Text(dict):
+    """A localised text being assembled: language ('zh-TW', 'en' or '*') -> text (or answer list)."""
+
+
+@dataclass
+class Draft:
+    """One file mapped: ``data`` is shaped like a schema item (or a list of stimulus blocks)."""
+
+    where: str
+    identifier: str
+    lang: str
+    xml_lang: str = ""  # as written in the file, for messages
+    data: Any = None
+    title: Text | None = None
+    stimulus_ref: str | None = None  # identifier of a referenced qti-assessment-stimulus
+    stimulus_href: str | None = None  # its package path
+    body_blocks: list[dict] = field(default_factory=list)  # content outside the interaction
+    images: dict[str, str] = field(default_factory=dict)  # src -> package path
+    max_score: int = 1
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+
+
+def find(el: etree._Element, name: str) -> etree._Element | None:
+    return el.find(f".//{{{QTI3}}}{name}")
+
+
+def findall(el: etree._Element, name: str) -> list[etree._Element]:
+    return el.findall(f".//{{{QTI3}}}{name}")
+
+
+def children(el: etree._Element, name: str) -> list[etree._Element]:
+    return el.findall(f"{{{QTI3}}}{name}")
+
+
+class _Context:
+    def __init__(self, where: str, root: etree._Element, own: bool, files: set[str], path: str) -> None:
+        self.where, self.root, self.own, self.files, self.path = where, root, own, files, path
+        self.lang = language_code(root.get(XML_LANG)) or UNKNOWN
+        self.draft = Draft(where, root.get("identifier", ""), self.lang, root.get(XML_LANG) or "")
+
+    def text(self, value: str) -> Text:
+        return Text({self.lang: value})
+
+    def problem(self, el: etree._Element | None, message: str) -> None:
+        self.draft.problems.append(self._at(el, message))
+
+    def note(self, el: etree._Element | None, message: str) -> None:
+        self.draft.notes.append(self._at(el, message))
+
+    def _at(self, el: etree._Element | None, message: str) -> Problem:
+        if el is None:
+            return Problem(self.where, 0, 0, message)
+        return Problem(self.where, el.sourceline or 0, 0, f"<{local(el)}>: {message}")
+
+    def markdown(self, el: etree._Element, skip: frozenset[str] = frozenset()) -> str:
+        return to_markdown(el, collapse=not self.own, skip=skip | frozenset(_NOT_CONTENT) | {"img"})
+
+    def image_path(self, el: etree._Element, src: str) -> str | None:
+        """The package path of an image the file refers to, or None (with a problem) if unusable."""
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), src))
+        if src.startswith(("http:", "https:", "data:", "/")) or path.startswith("../"):
+            self.problem(el, f"image {src!r} is outside the package; only images inside it can be imported")
+            return None
+        if posixpath.splitext(path)[1].lower() not in IMAGE_TYPES:
+            self.problem(el, f"image {src!r}: unsupported type; the bank takes {', '.join(IMAGE_TYPES)}")
+            return None
+        if path not in self.files:
+            self.problem(el, f"image {src!r} is missing from the package ({path})")
+            return None
+        return path
+
+
+# -- body content as stimulus blocks -------------------------------------------------------------
+def body_blocks(ctx: _Context, body: etree._Element, skip: frozenset[str]) -> list[dict]:
+    """Third-party body content outside the interaction: one text block, then its images."""
+    blocks: list[dict] = []
+    text = ctx.markdown(body, skip)
+    if text:
+        blocks.append({"type": "text", "text": ctx.text(text)})
+    for img in body.iter(f"{{{QTI3}}}img", f"{{{QTI3}}}object"):
+        if any(local(a) in skip or local(a) in _NOT_CONTENT for a in img.iterancestors()):
+            continue
+        src = img.get("src") if local(img) == "img" else img.get("data")
+        if not src or (local(img) == "object" and not (img.get("type") or "").startswith("image/")):
+            continue
+        path = ctx.image_path(img, src)
+        if path is None:
+            continue
+        alt = (img.get("alt") or plain_text(img) or "").strip()
+        if not alt:
+            alt = posixpath.basename(path)
+            ctx.note(img, f"image {src!r} has no alt text; its file name was used: write one")
+        ctx.draft.images[path] = path
+        blocks.append({"type": "image", "src": path, "alt": ctx.text(alt)})
+    return blocks
+
+
+def own_stimulus_blocks(ctx: _Context, body: etree._Element) -> list[dict]:
+    """Blocks of a stimulus this bank exported (classes gc-text, gc-image, gc-table)."""
+    blocks: list[dict] = []
+    for el in body:
+        kind = el.get("class", "")
+        if kind == "gc-text":
+            blocks.append({"type": "text", "text": ctx.text(ctx.markdown(el))})
+        elif kind == "gc-image":
+            img = find(el, "img")
+            if img is None:
+                ctx.problem(el, "an image figure without <img>")
+                continue
+            path = ctx.image_path(img, img.get("src", ""))
+            if path is None:
+                continue
+            src = path.split("/", 2)[2] if path.startswith("media/") and path.count("/") >= 2 else path
+            ctx.draft.images[src] = path
+            block: dict[str, Any] = {"type": "image", "src": src, "alt": ctx.text(img.get("alt", ""))}
+            caption = find(el, "figcaption")
+            if caption is not None:
+                block["caption"] = ctx.text(plain_text(caption))
+            if img.get("width"):
+                block["width"] = int(img.get("width", "0").rstrip("%") or 0) or None
+            blocks.append(block)
+        elif kind == "gc-table":
+            blocks.append(_own_table(ctx, el))
+        elif isinstance(el.tag, str):
+            blocks.extend(body_blocks(ctx, el, frozenset()))
+    return blocks
+
+
+def _cell(ctx: _Context, el: etree._Element) -> Any:
+    text = plain_text(el)
+    kind = el.get("class", "")
+    if kind == "gc-int":
+        return int(text)
+    if kind == "gc-float":
+        return float(text)
+    if kind == "gc-code":
+        return text
+    return ctx.text(text)
+
+
+def _own_table(ctx: _Context, div: etree._Element) -> dict:
+    table = find(div, "table")
+    block: dict[str, Any] = {"type": "table"}
+    if table is None:
+        ctx.problem(div, "a table block without <table>")
+        return block
+    caption = find(table, "caption")
+    if caption is not None:
+        block["caption"] = ctx.text(plain_text(caption))
+    block["columns"] = [_cell(ctx, th) for th in findall(table, "th")]
+    block["rows"] = [[_cell(ctx, td) for td in children(tr, "td")] for tr in findall(find(table, "tbody"), "tr")]
+    source = next((p for p in children(div, "p") if p.get("class") == "gc-source"), None)
+    if source is not None:
+        block["source"] = ctx.text(plain_text(source))
+    return block
+
+
+def map_stimulus(root: etree._Element, where: str, path: str, own: bool, files: set[str]) -> Draft:
+    ctx = _Context(where, root, own, files, path)
+    body = find(root, "qti-stimulus-body")
+    ctx.draft.title = ctx.text(root.get("title") or ctx.draft.identifier)
+    if body is None:
+        ctx.problem(root, "no <qti-stimulus-body>")
+        ctx.draft.data = []
+        return ctx.draft
+    ctx.draft.data = own_stimulus_blocks(ctx, body) if own else body_blocks(ctx, body, frozenset())
+    return ctx.draft
+
+
+# -- items ---------------------------------------------------------------------------------------
+@dataclass
+class Declaration:
+    cardinality: str
+    base_type: str
+    correct: list[str]
+    mapping: list[tuple[str, float]]
+
+
+def declaration(ctx: _Context, identifier: str | None) -> Declaration | None:
+    for decl in children(ctx.root, "qti-response-declaration"):
+        if decl.get("identifier") == identifier:
+            correct = [(v.text or "").strip() for v in findall(decl, "qti-value")
+                       if v.getparent() is not None and local(v.getparent()) == "qti-correct-response"]
+            mapping = []
+            for entry in findall(decl, "qti-map-entry"):
+                try:
+                    mapping.append((entry.get("map-key", ""), float(entry.get("mapped-value", "0"))))
+                except ValueError:
+                    ctx.problem(entry, f"mapped-value {entry.get('mapped-value')!r} is not a number")
+            return Declaration(decl.get("cardinality", "single"), decl.get("base-type", ""),
+                               [c for c in correct if c], mapping)
+    return None
+
+
+def _max_score(ctx: _Context) -> int:
+    for decl in children(ctx.root, "qti-outcome-declaration"):
+        value = None
+        if decl.get("identifier") == "SCORE" and decl.get("normal-maximum"):
+            value = decl.get("normal-maximum")
+        elif decl.get("identifier") == "MAXSCORE":
+            value = next(((v.text or "").strip() for v in findall(decl, "qti-value")), None)
+        try:
+            if value is not None and float(value) >= 1:
+                return round(float(value))
+        except ValueError:
+            pass
+    return 1
+
+
+def counting_rules(ctx: _Context) -> list[dict] | None:
+    """The partial-credit rules of response processing written as this bank exports it
+    (NUM_CORRECT compared with qti-gte, highest first), or None when the processing is another."""
+    rp = find(ctx.root, "qti-response-processing")
+    if rp is None:
+        return None
+    rules = []
+    for gte in findall(rp, "qti-gte"):
+        var = find(gte, "qti-variable")
+        value = find(gte, "qti-base-value")
+        branch = gte.getparent()
+        setter = children(branch, "qti-set-outcome-value") if branch is not None else []
+        if var is None or var.get("identifier") != "NUM_CORRECT" or value is None or not setter:
+            return None
+        score = find(setter[0], "qti-base-value")
+        if score is None:
+            return None
+        rules.append({"score": round(float(score.text or 0)), "min_correct": round(float(value.text or 0))})
+    return rules or None
+
+
+def _template(ctx: _Context) -> str | None:
+    rp = find(ctx.root, "qti-response-processing")
+    if rp is None:
+        return None
+    template = rp.get("template") or rp.get("template-location") or ""
+    name = posixpath.basename(template.rstrip("/"))
+    return name.removesuffix(".xml") if template else ("custom" if len(rp) else None)
+
+
+def _choice_text(ctx: _Context, el: etree._Element) -> str:
+    if find(el, "img") is not None or find(el, "object") is not None:
+        ctx.problem(el, f"choice {el.get('identifier')!r} is an image; the bank's options and statements "
+                        "are texts")
+    return plain_text(el) if not ctx.own else (el.text or "").strip() or plain_text(el)
+
+
+def map_item(root: etree._Element, where: str, path: str, own: bool, files: set[str]) -> Draft:
+    """Map the item ``root`` (file ``path`` in the package, ``where`` for messages)."""
+    ctx = _Context(where, root, own, files, path)
+    draft = ctx.draft
+    draft.title = ctx.text(root.get("title") or draft.identifier)
+    draft.max_score = _max_score(ctx)
+    ref = find(root, "qti-assessment-stimulus-ref")
+    if ref is not None:
+        draft.stimulus_ref = ref.get("identifier")
+        href = ref.get("href", "")
+        draft.stimulus_href = posixpath.normpath(posixpath.join(posixpath.dirname(path), href)) if href else None
+    body = find(root, "qti-item-body")
+    if body is None:
+        ctx.problem(root, "no <qti-item-body>: nothing to import")
+        return draft
+    interactions = [el for el in body.iter() if isinstance(el.tag, str) and local(el).startswith("qti-")
+                    and local(el).endswith("-interaction")]
+    if not interactions:
+        ctx.problem(body, "no interaction: the bank's items each have one")
+        return draft
+    unsupported = [el for el in interactions if local(el) not in SUPPORTED]
+    for el in unsupported:
+        ctx.problem(el, f"{local(el)} has no item type in this bank; supported are "
+                        f"{', '.join(f'{k} ({v})' for k, v in SUPPORTED.items())}")
+    if unsupported:
+        return draft
+    if len(interactions) > 1:
+        ctx.problem(interactions[1], f"the item has {len(interactions)} interactions "
+                                     f"({', '.join(local(e) for e in interactions)}); an item of this bank "
+                                     "has exactly one: split it into items of one unit")
+        return draft
+    interaction = interactions[0]
+    for el in body.iter(f"{{{QTI3}}}qti-feedback-block", f"{{{QTI3}}}qti-feedback-inline"):
+        ctx.note(el, "feedback is not kept: the bank shows no feedback to students")
+        break
+    if find(root, "qti-modal-feedback") is not None:
+        ctx.note(find(root, "qti-modal-feedback"), "modal feedback is not kept")
+    decl = declaration(ctx, interaction.get("response-identifier"))
+    if decl is None:
+        ctx.problem(interaction, f"no <qti-response-declaration> for response "
+                                 f"{interaction.get('response-identifier')!r}")
+        return draft
+    name = local(interaction)
+    item: dict[str, Any] = {"id": bank_id(draft.identifier)}
+    prompt_el = children(interaction, "qti-prompt")
+    skip = frozenset({name})
+    if name == "qti-text-entry-interaction":
+        prompt_div = next((d for d in body.iter(f"{{{QTI3}}}div") if d.get("class") == "gc-prompt"), None)
+        if prompt_div is not None:
+            prompt = ctx.markdown(prompt_div)
+        else:  # the item body is the question, with a blank where the answer goes
+            body_copy = etree.fromstring(etree.tostring(body))
+            for el in body_copy.iter(f"{{{QTI3}}}{name}"):
+                el.tail = "_____" + (el.tail or "")
+            prompt = ctx.markdown(body_copy, skip)
+            for block in body_blocks(ctx, body, skip):
+                if block["type"] == "image":
+                    draft.body_blocks.append(block)
+    else:
+        prompt = ctx.markdown(prompt_el[0]) if prompt_el else ""
+        rest = [b for b in body_blocks(ctx, body, skip)] if not own else []
+        if draft.stimulus_ref is not None and rest:  # item-specific text goes before the question
+            texts = [b["text"][ctx.lang] for b in rest if b["type"] == "text"]
+            prompt = "\n\n".join([*texts, prompt]).strip()
+            draft.body_blocks.extend(b for b in rest if b["type"] == "image")
+        else:
+            draft.body_blocks.extend(rest)
+        if not prompt and draft.body_blocks and draft.body_blocks[0]["type"] == "text" and draft.stimulus_ref is None:
+            prompt = draft.body_blocks.pop(0)["text"][ctx.lang]
+    if not prompt:
+        prompt = root.get("title") or draft.identifier
+        ctx.note(interaction, "no prompt: the item's title was used as its question")
+    item["prompt"] = ctx.text(prompt)
+    item["process"] = "evaluate_information"
+
+    if name == "qti-choice-interaction":
+        _choice(ctx, interaction, decl, item)
+    elif name == "qti-match-interaction":
+        _match(ctx, interaction, decl, item)
+    elif name == "qti-text-entry-interaction":
+        _text_entry(ctx, interaction, decl, item)
+    else:
+        _extended_text(ctx, interaction, item)
+    draft.data = item
+    return draft
+
+
+def _scoring_note(ctx: _Context, el: etree._Element, template: str | None, decl: Declaration) -> None:
+    if template in (None, "match_correct"):
+        return
+    weights = sorted({v for _, v in decl.mapping})
+    ctx.note(el, f"response processing {template!r}"
+                 f"{' with mapped values ' + ', '.join(f'{w:g}' for w in weights) if weights else ''} "
+                 "is not kept: the item scores 1 when the whole key is matched")
+
+
+def _choice(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> None:
+    options = [{"id": bank_id(c.get("identifier", "")), "text": ctx.text(_choice_text(ctx, c))}
+               for c in findall(el, "qti-simple-choice")]
+    item["options"] = options
+    multiple = decl.cardinality != "single"
+    key = decl.correct or [k for k, v in decl.mapping if v > 0]
+    if not key:
+        ctx.problem(el, f"no correct response for {el.get('response-identifier')!r} (a survey or Likert "
+                        "item?): the bank's choice items need a key")
+        return
+    if multiple:
+        item["type"] = "multiple_choice"
+        item["key"] = [bank_id(k) for k in key]
+        rules = counting_rules(ctx)
+        if rules is not None:
+            item["scoring"] = rules
+        else:
+            _scoring_note(ctx, el, _template(ctx), decl)
+    else:
+        item["type"] = "single_choice"
+        if len(key) > 1:
+            ctx.problem(el, f"single cardinality with {len(key)} correct responses")
+        item["key"] = bank_id(key[0])
+        _scoring_note(ctx, el, _template(ctx), decl)
+
+
+def _match(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> None:
+    sets = findall(el, "qti-simple-match-set")
+    if len(sets) != 2:
+        ctx.problem(el, f"{len(sets)} match sets; a match interaction has two")
+        return
+    statements = children(sets[0], "qti-simple-associable-choice")
+    choices = children(sets[1], "qti-simple-associable-choice")
+    item["type"] = "complex_choice"
+    item["statements"] = [{"id": bank_id(s.get("identifier", "")), "text": ctx.text(_choice_text(ctx, s))}
+                          for s in statements]
+    item["choices"] = [{"id": bank_id(c.get("identifier", "")), "text": ctx.text(_choice_text(ctx, c))}
+                       for c in choices]
+    pairs = decl.correct or [k for k, v in decl.mapping if v > 0]
+    by_statement: dict[str, list[str]] = {}
+    for pair in pairs:
+        parts = pair.split()
+        if len(parts) == 2:
+            by_statement.setdefault(parts[0], []).append(parts[1])
+    key = {}
+    for s in statements:
+        sid = s.get("identifier", "")
+        found = by_statement.get(sid, [])
+        if len(found) != 1:
+            ctx.problem(s, f"statement {sid!r} has {len(found)} correct choices ({', '.join(found) or 'none'}); "
+                           "a complex_choice item needs exactly one per statement")
+            continue
+        key[bank_id(sid)] = bank_id(found[0])
+    item["key"] = key
+    rules = counting_rules(ctx)
+    if rules is not None:
+        item["scoring"] = rules
+    else:
+        _scoring_note(ctx, el, _template(ctx), decl)
+
+
+def _text_entry(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> None:
+    item["type"] = "short_response"
+    if decl.base_type in ("float", "integer"):
+        if not decl.correct:
+            ctx.problem(el, "a numeric text entry without a correct response")
+            return
+        try:
+            item["numeric"] = {"value": float(decl.correct[0])}
+        except ValueError:
+            ctx.problem(el, f"correct response {decl.correct[0]!r} is not a number")
+            return
+        item["accepted"] = ctx.text([decl.correct[0]])
+        return
+    top = max((v for _, v in decl.mapping), default=0.0)
+    answers = list(dict.fromkeys([*decl.correct, *(k for k, v in decl.mapping if v > 0 and v == top)]))
+    partial = [k for k, v in decl.mapping if 0 < v < top]
+    if partial:
+        ctx.note(el, f"partly-credited answers {', '.join(partial)} are not kept (short responses score 0 or 1; "
+                     "matching ignores case)")
+    if not answers:
+        ctx.problem(el, f"no correct response or mapping for {el.get('response-identifier')!r}: a "
+                        "short_response needs accepted answers")
+        return
+    item["accepted"] = ctx.text(answers)
+
+
+PLACEHOLDER = {"zh-TW": "（待撰寫：匯入的題目沒有評分指引）", "en": "(to be written: the imported item had no coding guide)"}
+
+
+def _extended_text(ctx: _Context, el: etree._Element, item: dict) -> None:
+    item["type"] = "open_response"
+    if el.get("expected-lines", "").isdigit():
+        item["lines"] = min(max(int(el.get("expected-lines", "6")), 1), 40)
+    table = next((t for t in findall(ctx.root, "table") if t.get("class") == "gc-coding-guide"), None)
+    if table is not None:
+        guide = []
+        for tr in findall(table, "tr"):
+            cells = {td.get("class"): td for td in children(tr, "td")}
+            if "gc-code" not in cells:
+                continue
+            guide.append({
+                "code": plain_text(cells["gc-code"]), "credit": plain_text(cells["gc-credit"]),
+                "score": int(plain_text(cells["gc-score"])),
+                "descriptor": ctx.text(ctx.markdown(cells["gc-descriptor"])),
+                "examples": [ctx.text((li.text or "").strip() if ctx.own else plain_text(li))
+                             for li in findall(cells["gc-examples"], "li")],
+            })
+        item["coding_guide"] = guide
+        return
+    rubric = next((r for r in findall(ctx.root, "qti-rubric-block") if "scorer" in (r.get("view") or "")), None)
+    full = ctx.markdown(rubric) if rubric is not None else ""
+    top = ctx.draft.max_score
+    placeholder = Text(PLACEHOLDER)
+    guide = [{"code": str(top), "credit": "full", "score": top,
+              "descriptor": ctx.text(full) if full else placeholder, "examples": [placeholder]}]
+    guide += [{"code": str(s), "credit": "partial", "score": s, "descriptor": placeholder, "examples": [placeholder]}
+              for s in range(top - 1, 0, -1)]
+    guide += [{"code": "0", "credit": "none", "score": 0, "descriptor": placeholder, "examples": [placeholder]},
+              {"code": "9", "credit": "missing", "score": 0, "descriptor": Text({"zh-TW": "未作答", "en": "No response"})}]
+    item["coding_guide"] = guide
+    ctx.note(el, "no coding guide in the item: placeholder codes "
+                 f"{', '.join(g['code'] for g in guide)} were written; the unit stays a draft until a "
+                 "coding guide is written")
