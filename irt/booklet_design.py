@@ -31,57 +31,69 @@ def balance_clusters(minutes: np.ndarray, n_clusters: int, groups: np.ndarray | 
     """Split units into ``n_clusters`` clusters of about equal total time.
 
     minutes: (U,) each unit's estimated time.  groups: (U,) a label per unit (its content
-    domain) to spread over the clusters.  Longest-processing-time first (Graham 1969): units
-    in decreasing time go to the lightest cluster, ties broken toward the cluster with fewest
-    units of the same group; then pairwise swaps/moves that shrink the spread (max − min load)
-    without piling up a group.  Returns the unit indices of each cluster, in the input order.
+    domain) to spread over the clusters: no cluster gets more than ceil(n_g / C) units of a
+    group g.  Longest-processing-time first (Graham 1969): units in decreasing time go to the
+    lightest cluster under that cap; then single moves and pairwise swaps that shrink the spread (max − min load)
+    while keeping the cap.  Returns the unit indices of each cluster, in the input order.
     """
     minutes = np.asarray(minutes, float)
     U = len(minutes)
     if n_clusters < 1 or n_clusters > U:
         raise ValueError(f"cannot make {n_clusters} clusters from {U} units (need 1 ≤ clusters ≤ units)")
     groups = np.zeros(U, int) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+    n_groups = groups.max() + 1
+    # at most ceil(n_g / C) units of a group per cluster: the group is spread as evenly as it can be
+    cap = -(-np.bincount(groups, minlength=n_groups) // n_clusters)
     load = np.zeros(n_clusters)
-    count = np.zeros((n_clusters, groups.max() + 1), int)
+    count = np.zeros((n_clusters, n_groups), int)
     where = np.zeros(U, int)
     for u in sorted(range(U), key=lambda u: (-minutes[u], u)):
-        c = min(range(n_clusters), key=lambda c: (load[c], count[c, groups[u]], c))
+        g = groups[u]
+        c = min(range(n_clusters), key=lambda c: (count[c, g] >= cap[g], load[c], c))
         where[u] = c
         load[c] += minutes[u]
-        count[c, groups[u]] += 1
+        count[c, g] += 1
 
     def spread_of(ld: np.ndarray) -> tuple[float, float]:
         return float(ld.max() - ld.min()), float(np.sum((ld - ld.mean()) ** 2))
 
-    for _ in range(improve):
+    for _ in range(improve):  # the best move or swap of units between clusters, while it helps
         best = spread_of(load)
-        move = None
+        step: tuple[int, int, int | None] | None = None
         for u in range(U):
-            a = where[u]
-            for v in range(U):
-                b = where[v]
-                if a == b:
+            a, gu = where[u], groups[u]
+            for b in range(n_clusters):  # move u to cluster b
+                if b == a or count[b, gu] + 1 > cap[gu] or count[a].sum() == 1:
                     continue
+                trial = load.copy()
+                trial[a] -= minutes[u]
+                trial[b] += minutes[u]
+                score = spread_of(trial)
+                if score < best:
+                    best, step = score, (u, b, None)
+            for v in range(U):  # swap u and v
+                b, gv = where[v], groups[v]
                 delta = minutes[u] - minutes[v]
-                if delta == 0 or groups[u] != groups[v] and (count[b, groups[u]] >= count[a, groups[u]] + 1):
-                    continue  # no change, or it would stack a group in one cluster
+                if a == b or delta == 0:
+                    continue
+                if gu != gv and (count[b, gu] + 1 > cap[gu] or count[a, gv] + 1 > cap[gv]):
+                    continue  # it would pile a group up in one cluster
                 trial = load.copy()
                 trial[a] -= delta
                 trial[b] += delta
                 score = spread_of(trial)
                 if score < best:
-                    best, move = score, (u, v)
-        if move is None:
+                    best, step = score, (u, b, v)
+        if step is None:
             break
-        u, v = move
-        a, b = where[u], where[v]
-        load[a] += minutes[v] - minutes[u]
-        load[b] += minutes[u] - minutes[v]
-        count[a, groups[u]] -= 1
-        count[b, groups[u]] += 1
-        count[b, groups[v]] -= 1
-        count[a, groups[v]] += 1
-        where[u], where[v] = b, a
+        u, b, v = step
+        a = where[u]
+        for unit, src, dst in ((u, a, b), *(((v, b, a),) if v is not None else ())):
+            load[src] -= minutes[unit]
+            load[dst] += minutes[unit]
+            count[src, groups[unit]] -= 1
+            count[dst, groups[unit]] += 1
+            where[unit] = dst
     return [[u for u in range(U) if where[u] == c] for c in range(n_clusters)]
 
 
