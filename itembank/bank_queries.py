@@ -24,6 +24,27 @@ def latest_versions(session: Session, statuses: Iterable[str] | None = None) -> 
     return [u.latest for u in units if u.versions and (wanted is None or u.latest.status in wanted)]
 
 
+def in_use_versions(session: Session, status: str = "approved") -> list[UnitVersion]:
+    """Per unit, its newest version with ``status`` (default: the approved version in use).
+
+    A newer draft of an approved unit does not hide it: the approved version stays in use until
+    the draft is approved in turn.
+    """
+    units = session.scalars(
+        select(Unit).options(
+            selectinload(Unit.versions)
+            .selectinload(UnitVersion.item_versions)
+            .selectinload(ItemVersion.parameters)
+        ).order_by(Unit.id)
+    ).all()
+    chosen = []
+    for unit in units:
+        matching = [v for v in unit.versions if v.status == status]
+        if matching:
+            chosen.append(matching[-1])
+    return chosen
+
+
 def unit_schema(version: UnitVersion) -> UnitSchema:
     """Rebuild the validated unit of ``version``, with its items' current parameters as irt blocks."""
     content = dict(version.content)

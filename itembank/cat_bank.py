@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from irt.cat import BankItem, CatBank
 from irt.models import ItemParameters as IrtParameters
 
-from .bank_queries import latest_versions, unit_schema
+from .bank_queries import in_use_versions, unit_schema
 from .models import ItemParameters, ItemVersion, UnitVersion
 from .schema import AUTO_SCORED
 from .schema import Unit as UnitSchema
@@ -121,7 +121,7 @@ def clear_cache() -> None:
 
 
 def _approved(session: Session) -> list[UnitVersion]:
-    return latest_versions(session, statuses=["approved"])
+    return in_use_versions(session, "approved")
 
 
 def _entries(version: UnitVersion) -> list[tuple[DeliveryItem, ItemVersion]]:

@@ -180,3 +180,22 @@ def test_export_writes_images(session_factory, tmp_path: Path) -> None:
         export_bank(s, tmp_path)
     assert filecmp.cmp(tmp_path / "images" / "T-01-chart.svg", TEST_UNITS / "images" / "T-01-chart.svg",
                        shallow=False)
+
+
+def test_a_new_draft_does_not_hide_the_approved_version(session_factory, tmp_path: Path) -> None:
+    from itembank.bank_queries import in_use_versions
+
+    bank = tmp_path / "bank"
+    shutil.copytree(TEST_UNITS, bank)
+    with session_factory() as s, s.begin():
+        import_paths(s, [bank])
+    unit_file = bank / "T-06.yaml"
+    text = unit_file.read_text(encoding="utf-8")
+    unit_file.write_text(text.replace("status: approved", "status: draft")
+                         .replace("Test question T-06-Q1", "Draft edit"), encoding="utf-8")
+    with session_factory() as s, s.begin():
+        import_paths(s, [bank])
+    with session_factory() as s:
+        in_use = {v.unit_id: v for v in in_use_versions(s)}
+        assert in_use["T-06"].version == 1 and in_use["T-06"].status == "approved"
+        assert "T-06" not in {v.unit_id for v in latest_versions(s, ["approved"])}
