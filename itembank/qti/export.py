@@ -408,7 +408,7 @@ def manifest_xml(units: Sequence[Unit], media: dict[str, dict[str, str]], calibr
             lom = _lom(meta, unit.id, unit.title)
             _unit_extension(lom, unit)
             deps = []
-            for src, path in sorted(media.get(unit.id, {}).items()):
+            for _src, path in sorted(media.get(unit.id, {}).items()):
                 deps.append(media_ids.setdefault(path, f"media-{len(media_ids) + 1}"))
             _finish_resource(res, stimulus_path(unit.id, lang), deps)
             for index, item in enumerate(unit.items):

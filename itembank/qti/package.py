@@ -58,8 +58,9 @@ def safe_member_name(name: str) -> str | None:
     return path.as_posix()
 
 
-def read_zip(data: bytes, name: str, limits: Limits = Limits()) -> dict[str, bytes]:
+def read_zip(data: bytes, name: str, limits: Limits | None = None) -> dict[str, bytes]:
     """Every file of the zip ``data`` by its path; raise ProblemsError on an unsafe or oversized zip."""
+    limits = limits or Limits()
     def fail(message: str, member: str | None = None) -> ProblemsError:
         return ProblemsError([Problem(f"{name}:{member}" if member else name, 0, 0, message)])
 

@@ -87,6 +87,7 @@ class Manifest:
     unit_meta: dict[str, etree._Element] = field(default_factory=dict)  # unit id -> gc:unit
     unit_titles: dict[str, Text] = field(default_factory=dict)
     calibrations: list[etree._Element] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def read_manifest(files: dict[str, bytes], name: str) -> Manifest:
@@ -97,7 +98,8 @@ def read_manifest(files: dict[str, bytes], name: str) -> Manifest:
             if path.endswith(".xml"):
                 try:
                     root = parse_xml(files[path], f"{name}:{path}")
-                except ProblemsError:
+                except ProblemsError as exc:
+                    manifest.problems.extend(exc.problems)
                     continue
                 if etree.QName(root).localname in ITEM_ROOTS:
                     manifest.items.append(path)
@@ -166,8 +168,9 @@ def _apply_item_meta(item: dict, meta: etree._Element) -> None:
 
 
 # -- the package ----------------------------------------------------------------------------------
-def read_qti_package(data: bytes, name: str, limits: Limits = Limits()) -> QtiBank:
+def read_qti_package(data: bytes, name: str, limits: Limits | None = None) -> QtiBank:
     """Read a QTI content package (zip) or one QTI item file (XML) named ``name``."""
+    limits = limits or Limits()
     if data.lstrip()[:1] == b"<":
         return read_qti_files({posixpath.basename(name): data}, name)
     return read_qti_files(read_zip(data, name, limits), name)
@@ -181,6 +184,7 @@ def read_qti_files(files: dict[str, bytes], name: str) -> QtiBank:
     except ProblemsError as exc:
         bank.problems.extend(exc.problems)
         return bank
+    bank.problems.extend(manifest.problems)
     own = bool(manifest.item_meta)
     paths = set(files)
     for el in manifest.calibrations:
