@@ -321,8 +321,8 @@ class Calibrator:
         for j in anchored:
             n_cat[j] = int(anchors.n_categories[anchor_pos[ids[j]]])  # type: ignore[union-attr]
         k_max = int(n_cat.max())
-        ind = np.stack([(x == k) for k in range(k_max)]).astype(float)  # (K, N, J)
-        counts = ind.sum(axis=1).T  # (J, K)
+        onehot32 = _one_hot(x, k_max)  # (N, K·J), float32 (0 and 1 are exact)
+        counts = onehot32.sum(axis=0, dtype=float).reshape(k_max, n_items).T  # (J, K)
 
         groups: list[_Group] = []
         for key in sorted({(models[j], int(n_cat[j])) for j in free}):
@@ -343,40 +343,59 @@ class Calibrator:
 
         z, w = standard_normal_grid(self.n_nodes, self.bound)
         log_w = np.log(w)
-        ind32, log_w32 = ind.astype(np.float32), log_w.astype(np.float32)
-        mu, sd = 0.0, 1.0
+        em = _EMMap(state, onehot32, z, log_w, priors, est_mean, est_sd)
+        x_now = em.pack(0.0, 1.0)
         converged = False
         iteration = 0
         change = np.inf
-        for iteration in range(1, self.max_iter + 1):
-            theta = mu + sd * z
-            # single precision inside the loop halves the memory traffic of the E-step; the final
-            # log-likelihood and the standard errors are computed in double precision
-            post, _ = _posterior(ind32, state.log_probs(theta).astype(np.float32), log_w32)
-            r = _expected_counts(ind32, post).astype(float)  # (J, Q, K)
-            post = post.astype(float)
-            change = 0.0
-            for g in groups:
-                step = mstep.fisher_scoring(
-                    g.model, g.eta, r[g.items, :, : g.n_cat], theta, g.n_cat, priors
-                )
-                g.eta = step.eta
-                change = max(change, step.max_change)
-            if est_mean or est_sd:
-                post_theta = post @ theta  # (N,) posterior means
-                new_mu = float(post_theta.mean()) if est_mean else mu
-                second = post @ theta**2
-                new_sd = float(np.sqrt(max(second.mean() - new_mu**2, 1e-8))) if est_sd else sd
-                change = max(change, abs(new_mu - mu), abs(new_sd - sd))
-                mu, sd = new_mu, new_sd
+
+        def cycle(vec: np.ndarray) -> tuple[np.ndarray, float]:
+            """One EM cycle from ``vec``: the updated vector and the objective at ``vec``."""
+            nonlocal iteration, change, converged
+            iteration += 1
+            new_vec, objective = em(vec)
+            change = float(np.abs(new_vec - vec).max(initial=0.0))
             if self.progress is not None:
                 self.progress(iteration, self.max_iter, change)
-            if change < self.tol:
-                converged = True
+            converged = change < self.tol
+            return new_vec, objective
+
+        # SQUAREM (Varadhan & Roland 2008, scheme S3): two EM cycles give the steps r and v, the
+        # extrapolation x0 − 2αr + α²v with α = −‖r‖/‖v‖ jumps along EM's slow direction.  It is
+        # kept only if the penalised log-likelihood at the extrapolated point is not below that
+        # of the first EM cycle; otherwise EM resumes from x2.  Convergence is judged, as for
+        # plain EM, on the change made by one EM cycle.
+        while iteration < self.max_iter:
+            x1, _ = cycle(x_now)
+            if converged or iteration >= self.max_iter:
+                x_now = x1
                 break
+            x2, objective_1 = cycle(x1)
+            if converged or iteration >= self.max_iter:
+                x_now = x2
+                break
+            r = x1 - x_now
+            v = x2 - x1 - r
+            norm_v = float(np.sqrt(v @ v))
+            alpha = -float(np.sqrt(r @ r)) / norm_v if norm_v > 0 else -1.0
+            if alpha >= -1.0:
+                x_now = x2
+                continue
+            alpha = max(alpha, -_MAX_EXTRAPOLATION)
+            jump = x_now - 2 * alpha * r + alpha**2 * v
+            if not em.admissible(jump):
+                x_now = x2
+                continue
+            x3, objective_jump = cycle(jump)
+            if converged:
+                x_now = x3
+                break
+            tolerance = 1e-7 * max(1.0, abs(objective_1))
+            x_now = x3 if objective_jump >= objective_1 - tolerance else x2
+        mu, sd = em.unpack(x_now)
 
         theta = mu + sd * z
-        _, loglik = _posterior(ind, state.log_probs(theta), log_w)
+        loglik = _log_likelihood(onehot32, state.log_probs(theta), log_w)
         flags: dict[str, list[str]] = {i: [] for i in ids}
         warn_list = list(notes)
         if not converged:
@@ -395,7 +414,7 @@ class Calibrator:
         se, pop_se = {}, {}
         if se_method != "none":
             se, pop_se, se_note = _standard_errors(
-                se_method, state, ind, z, log_w, mu, sd, est_mean, est_sd, priors
+                se_method, state, onehot32.astype(float), z, log_w, mu, sd, est_mean, est_sd, priors
             )
             if se_note:
                 warn_list.append(se_note)
@@ -455,27 +474,149 @@ def _flat(entry: Mapping[str, Any]) -> list[float]:
     return [float(v) for v in out]
 
 
+def _one_hot(x: np.ndarray, k_max: int, dtype: type = np.float32) -> np.ndarray:
+    """Score indicators (N, K·J), column k·J + j = [x_nj = k]; NaN gives a zero row block.
+
+    One C-contiguous matrix, so that the E-step is two matrix products per cycle however many
+    categories there are, instead of two per category on strided views."""
+    n, j = x.shape
+    out = np.zeros((n, k_max * j), dtype=dtype)
+    for k in range(k_max):
+        out[:, k * j : (k + 1) * j] = x == k
+    return out
+
+
+def _by_category(log_probs: np.ndarray) -> np.ndarray:
+    """Per-item, per-node, per-category values (J, Q, K) → (K·J, Q), rows in the column order
+    of :func:`_one_hot` (log-probabilities for the E-step, ∂log P/∂θ for the SEs)."""
+    n_items, n_nodes, k_max = log_probs.shape
+    return np.ascontiguousarray(log_probs.transpose(2, 0, 1).reshape(k_max * n_items, n_nodes))
+
+
+# exp(-80) ≈ 2e-35 is still a normal single-precision number: the floor keeps the posterior of long
+# tests free of subnormals (slow arithmetic on x86); the mass it adds, < 61 · 2e-35, is negligible
+_LOG_FLOOR = -80.0
+
+
 def _posterior(
-    ind: np.ndarray, log_probs: np.ndarray, log_w: np.ndarray
+    onehot: np.ndarray,
+    log_probs: np.ndarray,
+    log_w: np.ndarray,
+    flat: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Posterior over nodes (N, Q) and the marginal log-likelihood.
 
-    ind: (K, N, J) one-hot scores; log_probs: (J, Q, K); log_w: (Q,) log prior weights."""
-    logl = ind[0] @ log_probs[:, :, 0]
-    for k in range(1, ind.shape[0]):
-        logl += ind[k] @ log_probs[:, :, k]
-    logl += log_w[None, :]
+    onehot: (N, K·J) from :func:`_one_hot`; log_probs: (J, Q, K); log_w: (Q,) log prior weights.
+    Computed in the precision of ``onehot``; the log-likelihood is summed in double precision.
+    flat: ``log_probs`` already in the layout of :func:`_by_category`, if at hand."""
+    if flat is None:
+        flat = _by_category(log_probs)
+    logl = onehot @ flat.astype(onehot.dtype, copy=False)
+    logl += log_w.astype(onehot.dtype)[None, :]
     top = logl.max(axis=1, keepdims=True)
     np.subtract(logl, top, out=logl)
+    np.maximum(logl, _LOG_FLOOR, out=logl)
     np.exp(logl, out=logl)
     total = logl.sum(axis=1, keepdims=True)
     logl /= total
-    return logl, float(np.sum(top) + np.sum(np.log(total)))
+    loglik = np.sum(top, dtype=float) + np.sum(np.log(total), dtype=float)
+    return logl, float(loglik)
 
 
-def _expected_counts(ind: np.ndarray, post: np.ndarray) -> np.ndarray:
-    """r_jqk = Σ_n [x_nj = k] posterior_nq.  ind: (K, N, J); post: (N, Q).  Returns (J, Q, K)."""
-    return np.stack([ind[k].T @ post for k in range(ind.shape[0])], axis=2)
+def _log_likelihood(onehot32: np.ndarray, log_probs: np.ndarray, log_w: np.ndarray) -> float:
+    """The marginal log-likelihood in double precision, by blocks of persons (no full
+    double-precision copy of the indicators).  onehot32: (N, K·J); log_probs: (J, Q, K)."""
+    flat = _by_category(log_probs)
+    total = 0.0
+    block = max(1, 2**22 // max(1, onehot32.shape[1]))
+    for start in range(0, onehot32.shape[0], block):
+        rows = onehot32[start : start + block].astype(float)
+        _, part = _posterior(rows, log_probs, log_w, flat)
+        total += part
+    return total
+
+
+def _expected_counts(onehot: np.ndarray, post: np.ndarray, n_items: int) -> np.ndarray:
+    """r_jqk = Σ_n [x_nj = k] posterior_nq.  onehot: (N, K·J); post: (N, Q).  Returns (J, Q, K)."""
+    flat = onehot.T @ post  # (K·J, Q)
+    return flat.reshape(-1, n_items, post.shape[1]).transpose(1, 2, 0)
+
+
+# SQUAREM's step length is capped: a longer jump is rarely accepted and costs an E-step
+_MAX_EXTRAPOLATION = 64.0
+
+
+class _EMMap:
+    """One Bock–Aitkin EM cycle as a map on the vector (η of every free group, μ?, σ?), the
+    form SQUAREM extrapolates.  The E-step runs in single precision: it halves the memory
+    traffic; the final log-likelihood and the standard errors are computed in double precision.
+
+    onehot32: (N, K·J) float32 indicators; z, log_w: (Q,) standard grid and its log weights."""
+
+    def __init__(
+        self,
+        state: _State,
+        onehot32: np.ndarray,
+        z: np.ndarray,
+        log_w: np.ndarray,
+        priors: Priors,
+        est_mean: bool,
+        est_sd: bool,
+    ) -> None:
+        self.state, self.onehot32, self.z, self.log_w = state, onehot32, z, log_w
+        self.priors, self.est_mean, self.est_sd = priors, est_mean, est_sd
+        self.mu, self.sd = 0.0, 1.0
+
+    def pack(self, mu: float, sd: float) -> np.ndarray:
+        self.mu, self.sd = mu, sd
+        pop = [mu] * self.est_mean + [sd] * self.est_sd
+        return np.concatenate([g.eta.ravel() for g in self.state.groups] + [np.array(pop)])
+
+    def unpack(self, vec: np.ndarray) -> tuple[float, float]:
+        pos = 0
+        for g in self.state.groups:
+            g.eta = vec[pos : pos + g.eta.size].reshape(g.eta.shape).copy()
+            pos += g.eta.size
+        mu = float(vec[pos]) if self.est_mean else self.mu
+        sd = float(vec[pos + int(self.est_mean)]) if self.est_sd else self.sd
+        return mu, sd
+
+    def admissible(self, vec: np.ndarray) -> bool:
+        """Whether an extrapolated vector is inside the model: finite, σ > 0, GRM intercepts
+        strictly decreasing."""
+        if not np.all(np.isfinite(vec)):
+            return False
+        if self.est_sd and vec[-1] <= 1e-3:
+            return False
+        pos = 0
+        for g in self.state.groups:
+            if g.model == "grm":
+                d = vec[pos : pos + g.eta.size].reshape(g.eta.shape)[:, 1:]
+                if np.any(np.diff(d, axis=1) >= 0):
+                    return False
+            pos += g.eta.size
+        return True
+
+    def __call__(self, vec: np.ndarray) -> tuple[np.ndarray, float]:
+        """(the vector after one EM cycle, the penalised log-likelihood at ``vec``)."""
+        mu, sd = self.unpack(vec)
+        theta = mu + sd * self.z
+        log_probs = self.state.log_probs(theta)
+        post32, objective = _posterior(self.onehot32, log_probs, self.log_w)
+        r = _expected_counts(self.onehot32, post32, self.state.n_items).astype(float)
+        for g in self.state.groups:
+            objective += float(mstep.penalty(g.model, g.eta, g.n_cat, self.priors)[0].sum())
+            step = mstep.fisher_scoring(
+                g.model, g.eta, r[g.items, :, : g.n_cat], theta, g.n_cat, self.priors
+            )
+            g.eta = step.eta
+        if self.est_mean or self.est_sd:
+            post = post32.astype(float)
+            new_mu = float((post @ theta).mean()) if self.est_mean else mu
+            second = float((post @ theta**2).mean())
+            new_sd = float(np.sqrt(max(second - new_mu**2, 1e-8))) if self.est_sd else sd
+            mu, sd = new_mu, new_sd
+        return self.pack(mu, sd), objective
 
 
 class _State:
@@ -536,7 +677,7 @@ class _State:
 # -- standard errors ---------------------------------------------------------------------------
 def _observed_gradient(
     state: _State,
-    ind: np.ndarray,
+    onehot: np.ndarray,
     z: np.ndarray,
     log_w: np.ndarray,
     mu: float,
@@ -549,7 +690,9 @@ def _observed_gradient(
     """Gradient of the (penalised) marginal log-likelihood in (η of all groups, μ, σ), exact by
     Fisher's identity.  With ``per_person``, the (N, P) per-person gradients (no priors)."""
     theta = mu + sd * z
-    post, _ = _posterior(ind, state.log_probs(theta), log_w)
+    n_items = state.n_items
+    post, _ = _posterior(onehot, state.log_probs(theta), log_w)
+    r_all = None if per_person else _expected_counts(onehot, post, n_items)
     parts: list[np.ndarray] = []
     for g in state.groups:
         probs, jac = mstep.probabilities(g.model, g.eta, theta, g.n_cat)
@@ -560,17 +703,18 @@ def _observed_gradient(
             total = np.zeros((post.shape[0], n, p_))
             for k in range(g.n_cat):
                 uk = u[:, :, k, :].transpose(1, 0, 2).reshape(z.size, n * p_)
-                total += (post @ uk).reshape(-1, n, p_) * ind[k][:, g.items, None]
+                total += (post @ uk).reshape(-1, n, p_) * onehot[:, k * n_items + g.items, None]
             parts.append(total.reshape(post.shape[0], n * p_))
         else:
-            r = _expected_counts(ind[:, :, g.items], post)[:, :, : g.n_cat]
+            assert r_all is not None
+            r = r_all[g.items, :, : g.n_cat]
             grad = np.einsum("nqk,nqkp->np", r, u)
             grad += mstep.penalty(g.model, g.eta, g.n_cat, priors)[1]
             parts.append(grad.ravel())
     if est_mean or est_sd:
         probs, dprobs = category_derivatives(state.params(), theta)
         v = (dprobs / np.maximum(probs, _TINY))[:, :, : state.k_max]  # (J, Q, K) ∂log P/∂θ
-        per_node = sum(ind[k] @ v[:, :, k] for k in range(state.k_max)) * post  # (N, Q)
+        per_node = (onehot @ _by_category(v)) * post  # (N, Q)
         if est_mean:
             col = per_node.sum(axis=1)
             parts.append(col[:, None] if per_person else np.array([col.sum()]))
@@ -583,7 +727,7 @@ def _observed_gradient(
 def _standard_errors(
     method: str,
     state: _State,
-    ind: np.ndarray,
+    onehot: np.ndarray,
     z: np.ndarray,
     log_w: np.ndarray,
     mu: float,
@@ -619,7 +763,7 @@ def _standard_errors(
                 vec[p] += sign * h
                 m, s = unpack(vec)
                 grads.append(
-                    _observed_gradient(state, ind, z, log_w, m, s, est_mean, est_sd, priors)
+                    _observed_gradient(state, onehot, z, log_w, m, s, est_mean, est_sd, priors)
                 )
             hess[:, p] = (grads[0] - grads[1]) / (2 * h)
         unpack(base)
@@ -627,7 +771,7 @@ def _standard_errors(
     else:
         unpack(base)
         g = _observed_gradient(
-            state, ind, z, log_w, mu, sd, est_mean, est_sd, priors, per_person=True
+            state, onehot, z, log_w, mu, sd, est_mean, est_sd, priors, per_person=True
         )
         info = g.T @ g
         pos = 0

@@ -203,10 +203,13 @@ def score_and_information(
     """Gradient (n, P) and expected information (n, P, P) of Σ r log P.  r: (n, Q, K)."""
     probs, jac = probabilities(model, eta, theta, n_cat)
     assert jac is not None
+    n, q_, k_, p_ = jac.shape
     p_safe = np.maximum(probs, _TINY)
-    grad = np.einsum("nqk,nqkp->np", r / p_safe, jac)
+    flat = jac.reshape(n, q_ * k_, p_)
+    # batched matrix products rather than einsum: the M-step's share of a cycle at small sizes
+    grad = ((r / p_safe).reshape(n, 1, q_ * k_) @ flat)[:, 0, :]
     weight = r.sum(axis=2)[:, :, None] / p_safe  # N_q / P_k
-    info = np.einsum("nqkp,nqk,nqkr->npr", jac, weight, jac)
+    info = np.swapaxes(flat, 1, 2) @ (flat * weight.reshape(n, q_ * k_, 1))
     return grad, info
 
 

@@ -148,6 +148,22 @@ def test_parameter_recovery(
         assert np.sqrt(np.mean((res.params.c - true.c) ** 2)) < 0.08
 
 
+@pytest.mark.parametrize(("model", "max_cycles"), [("2pl", 20), ("grm", 20), ("gpcm", 40)])
+def test_accelerated_em_stops_near_the_maximum_in_few_cycles(model: str, max_cycles: int) -> None:
+    # plain EM needed 27 (2PL), 31 (GRM) and 89 (GPCM) cycles here and stopped 2-4 times
+    # farther from the maximum; SQUAREM must not trade that for accuracy
+    rng = np.random.default_rng(8)
+    true = _items(model, 20, rng)
+    x = sample_responses(true, rng.normal(size=3000), rng).astype(float)
+    res = Calibrator(model, se_method="none").fit(x)
+    tight = Calibrator(model, se_method="none", tol=1e-7, max_iter=2000).fit(x)
+    assert res.converged and tight.converged
+    assert res.iterations <= max_cycles, res.iterations
+    assert np.abs(res.params.a - tight.params.a).max() < 2e-4
+    assert np.nanmax(np.abs(res.params.b - tight.params.b)) < 2e-3
+    assert res.log_likelihood == pytest.approx(tight.log_likelihood, abs=1e-2)
+
+
 def test_pcm_reports_gpcm_with_unit_slope() -> None:
     rng = np.random.default_rng(3)
     true = ItemParameters.from_records(
