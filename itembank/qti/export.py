@@ -53,9 +53,10 @@ L = f"{{{LOM}}}"
 G = f"{{{GC}}}"
 
 
-def q(tag: str, parent: etree._Element | None = None, text: str | None = None, **attrs: str) -> etree._Element:
+def q(tag: str, parent: etree._Element | None = None, text: str | None = None,
+      **attrs: str | None) -> etree._Element:
     """A QTI element (attribute names with '_' written with '-')."""
-    attributes = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items() if v is not None}
+    attributes: dict[str, str] = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items() if v is not None}
     if parent is None:
         el = etree.Element(Q + tag, attributes, nsmap={None: QTI3, "xsi": XSI})
     else:
@@ -479,7 +480,11 @@ def export_bank_qti(session: Session, out: BinaryIO, unit_ids: Sequence[str] | N
     units, images = [], {}
     for version in versions:
         units.append(unit_schema(version))
-        images[version.unit_id] = {src: session.get(MediaFile, digest).data for src, digest in version.media.items()}
+        images[version.unit_id] = {}
+        for src, digest in version.media.items():
+            media = session.get(MediaFile, digest)
+            if media is not None:  # the foreign key guarantees it
+                images[version.unit_id][src] = media.data
     calibrations = [calibration_record(row) for row in session.query(Calibration).order_by(Calibration.id)]
     files = export_qti(units, images, out, calibrations)
     return ExportSummary([u.id for u in units], sum(len(u.items) for u in units), files)

@@ -71,7 +71,7 @@ class _Context:
         self.lang = language_code(root.get(XML_LANG)) or UNKNOWN
         self.draft = Draft(where, root.get("identifier", ""), self.lang, root.get(XML_LANG) or "")
 
-    def text(self, value: str) -> Text:
+    def text(self, value: str | list[str]) -> Text:
         return Text({self.lang: value})
 
     def problem(self, el: etree._Element | None, message: str) -> None:
@@ -495,5 +495,5 @@ def _extended_text(ctx: _Context, el: etree._Element, item: dict) -> None:
               {"code": "9", "credit": "missing", "score": 0, "descriptor": Text({"zh-TW": "未作答", "en": "No response"})}]
     item["coding_guide"] = guide
     ctx.note(el, "no coding guide in the item: placeholder codes "
-                 f"{', '.join(g['code'] for g in guide)} were written; the unit stays a draft until a "
+                 f"{', '.join(str(g['code']) for g in guide)} were written; the unit stays a draft until a "
                  "coding guide is written")

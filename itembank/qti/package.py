@@ -12,6 +12,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -110,7 +111,7 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
     return bytes(out)
 
 
-def write_zip(files: dict[str, bytes], out: io.BufferedIOBase | io.BytesIO) -> None:
+def write_zip(files: dict[str, bytes], out: BinaryIO) -> None:
     """Write ``files`` (path -> bytes) as a deflated zip, manifest first, in a stable order."""
     order = sorted(files, key=lambda p: (p != "imsmanifest.xml", p))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
