@@ -477,7 +477,8 @@ def export_bank_qti(session: Session, out: BinaryIO, unit_ids: Sequence[str] | N
             raise LookupError(f"no such unit{'s' if len(missing) > 1 else ''}"
                               f"{' with that status' if statuses else ''}: {', '.join(sorted(missing))}")
         versions = [v for v in versions if v.unit_id in wanted]
-    units, images = [], {}
+    units: list[Unit] = []
+    images: dict[str, dict[str, bytes]] = {}
     for version in versions:
         units.append(unit_schema(version))
         images[version.unit_id] = {}
