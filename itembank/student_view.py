@@ -8,6 +8,7 @@ kept beside it (``text``) for clients that render it themselves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,9 +33,25 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+_LIST_ITEM = re.compile(r"^\s{0,3}([-*+]|\d+[.)])\s+\S")
+
+
+def _lists_after_paragraphs(text: str) -> str:
+    """Authors often start a list right under a line of text; Markdown needs a blank line there."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1].strip() and _LIST_ITEM.match(line) and not _LIST_ITEM.match(out[-1]):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
 def render_markdown(text: str) -> str:
     """Markdown → sanitised HTML (no links, images, scripts or attributes beyond the safe few)."""
-    html = markdown_lib.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    html = markdown_lib.markdown(
+        _lists_after_paragraphs(text), extensions=["tables", "sane_lists"], output_format="html"
+    )
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"abbr": {"title"}}, link_rel=None)
 
 

@@ -51,6 +51,7 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         "--bind", f"{host}:{port}",
         "--access-logfile", "-",
         "--graceful-timeout", "10",
+        "--pythonpath", str(Path(__file__).resolve().parents[2]),  # where webapp/ lives
         APP,
     ]  # fmt: skip
     click.echo(f"Serving on {address} with {workers} gunicorn worker(s)", err=True)
