@@ -188,7 +188,7 @@ _CJK = "\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F"
 # A single line break next to a CJK character joins the lines: authors wrap long Chinese lines in
 # YAML, and a break there must not become a space (a space is a visible gap in Chinese text).
 # Breaks before a Markdown block marker (list item, heading, quote) are kept.
-_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?![-*+#>]|\d+[.)]\s|\n)|[ \t]*\n[ \t]*(?=[{_CJK}])")
+_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?![-*+#>]|\d+[.)]\s|\n)|(?<!\n)[ \t]*\n[ \t]*(?=[{_CJK}])")
 
 
 def render_markdown(text: str, inline: bool = False) -> Markup:
@@ -372,6 +372,7 @@ def _key_view(item: Any, language: str, labels: dict[str, str]) -> dict[str, Any
         other = item.accepted.en if language == "zh-TW" else item.accepted.zh_TW
         accepted += [a for a in other if a not in accepted]
         view["accepted"] = accepted
+        view["numeric"] = None
         if item.numeric is not None:
             view["numeric"] = labels["numeric"].format(value=f"{item.numeric.value:g}", tol=f"{item.numeric.tolerance:g}")
     elif isinstance(item, OpenResponse):

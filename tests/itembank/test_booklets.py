@@ -206,3 +206,12 @@ def test_booklets_command_rejects_unknown_units(tmp_path, monkeypatch) -> None:
     assert result.exit_code == 1
     assert "unit GHOST is not in the bank" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_markdown_joins_wrapped_chinese_lines_but_keeps_paragraphs() -> None:
+    from itembank.booklets.render import render_markdown
+
+    html = str(render_markdown("前一年，\n幾座水庫。\n\n有人認為\n<script>x</script>\n\nEnglish\nline"))
+    assert "前一年，幾座水庫。</p>" in html and "<p>有人認為" in html
+    assert "English\nline" in html
+    assert "<script>" not in html
