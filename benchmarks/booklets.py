@@ -41,14 +41,14 @@ def main() -> None:
     booklet = [by_id[u] for u in design.units_of(1)]
     print(f"{len(units)} approved units; design {design.name}; booklet 1: {len(booklet)} units, "
           f"{sum(len(u.items) for u in booklet)} items")
-    print("| document | language | pages | seconds (best of %d) | s / page |" % args.repeat)
+    print(f"| document | language | pages | seconds (best of {args.repeat}) | s / page |")
     print("|---|---|---|---|---|")
     render_booklet(booklet[:1], "en", images=images)  # warm-up: fonts and Pango
     for language in ("zh-TW", "en"):
         jobs = {
-            "booklet 1": lambda: render_booklet(booklet, language, booklet_label="1", images=images),
-            "answer key (all units)": lambda: render_teacher_materials(units, language, "answer-key"),
-            "coding guide (all units)": lambda: render_teacher_materials(units, language, "coding-guide"),
+            "booklet 1": lambda language=language: render_booklet(booklet, language, booklet_label="1", images=images),
+            "answer key (all units)": lambda language=language: render_teacher_materials(units, language, "answer-key"),
+            "coding guide (all units)": lambda language=language: render_teacher_materials(units, language, "coding-guide"),
         }
         for name, job in jobs.items():
             best, pdf = float("inf"), b""

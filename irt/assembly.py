@@ -155,11 +155,11 @@ def _build(problem: AssemblyProblem, active: set[str] | None, with_objective: bo
         return f * U + u
 
     rows: list[tuple[dict[int, float], float, float]] = []
-    for c in problem.constraints:
-        if not on(c.name):
+    for con in problem.constraints:
+        if not on(con.name):
             continue
         for f in range(F):
-            rows.append(({xi(f, u): float(c.coefficients[u]) for u in range(U) if c.coefficients[u] != 0}, c.lower, c.upper))
+            rows.append(({xi(f, u): float(con.coefficients[u]) for u in range(U) if con.coefficients[u] != 0}, con.lower, con.upper))
     for pair in problem.enemies:
         if not on(problem._enemy_name(pair)):
             continue
@@ -169,7 +169,7 @@ def _build(problem: AssemblyProblem, active: set[str] | None, with_objective: bo
         for p, (f, g) in enumerate(pairs):
             for u in range(U):  # w ≥ x_f + x_g − 1
                 rows.append(({nx + p * U + u: 1.0, xi(f, u): -1.0, xi(g, u): -1.0}, -1.0, np.inf))
-            rows.append(({nx + p * U + u: 1.0 for u in range(U)}, -np.inf, float(problem.max_overlap)))
+            rows.append(({nx + p * U + u: 1.0 for u in range(U)}, -np.inf, float(problem.max_overlap or 0)))
     if problem.max_forms_per_unit is not None and on(problem.exposure_name):
         for u in range(U):
             rows.append(({xi(f, u): 1.0 for f in range(F)}, -np.inf, float(problem.max_forms_per_unit)))
@@ -318,6 +318,6 @@ def check_forms(problem: AssemblyProblem, forms: Sequence[Sequence[int]]) -> lis
         counts = np.zeros(problem.n_units, int)
         for form in forms:
             counts[list(form)] += 1
-        for u in np.flatnonzero(counts > problem.max_forms_per_unit):
-            broken.append(f"{problem.name_of(int(u))} is in {counts[u]} forms")
+        for over in np.flatnonzero(counts > problem.max_forms_per_unit):
+            broken.append(f"{problem.name_of(int(over))} is in {counts[over]} forms")
     return broken

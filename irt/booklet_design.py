@@ -86,9 +86,10 @@ def balance_clusters(minutes: np.ndarray, n_clusters: int, groups: np.ndarray | 
                     best, step = score, (u, b, v)
         if step is None:
             break
-        u, b, v = step
-        a = where[u]
-        for unit, src, dst in ((u, a, b), *(((v, b, a),) if v is not None else ())):
+        mover, target, partner = step
+        origin = where[mover]
+        moves = [(mover, origin, target)] + ([(partner, target, origin)] if partner is not None else [])
+        for unit, src, dst in moves:
             load[src] -= minutes[unit]
             load[dst] += minutes[unit]
             count[src, groups[unit]] -= 1

@@ -44,7 +44,8 @@ class AssemblyTask:
 
 class _Collector:
     def __init__(self, doc: SourceDocument | None, name: str) -> None:
-        self.doc, self.name, self.problems = doc, name, []
+        self.doc, self.name = doc, name
+        self.problems: list[Problem] = []
 
     def add(self, loc: Loc, message: str) -> None:
         line, col = self.doc.place(loc) if self.doc is not None else (0, 0)

@@ -137,19 +137,19 @@ def score_answers(path: str | Path, design: Design, units: Sequence[Unit]) -> Re
             continue
         mine = booklet_items[booklet]
         for j, item_id in enumerate(item_ids):
-            k = column.get(item_id)
+            col = column.get(item_id)
             if item_id in mine:
-                if k is None:
+                if col is None:
                     if item_id not in missing_reported:
                         missing_reported.add(item_id)
                         problems.append(Problem(name, header_line, 0, f"no column for item {item_id}, which is in booklet {booklet} (line {line})"))
                     continue
                 try:
-                    scores[r, j] = score_paper_answer(items[item_id], fields[k])
+                    scores[r, j] = score_paper_answer(items[item_id], fields[col])
                 except ResponseShapeError as exc:
-                    problems.append(Problem(name, line, k + 1, str(exc)))
-            elif k is not None and fields[k].strip():
-                problems.append(Problem(name, line, k + 1, f"item {item_id} is not in booklet {booklet}; leave the cell blank"))
+                    problems.append(Problem(name, line, col + 1, str(exc)))
+            elif col is not None and fields[col].strip():
+                problems.append(Problem(name, line, col + 1, f"item {item_id} is not in booklet {booklet}; leave the cell blank"))
     if problems:
         raise DataFileError(problems)
     return ResponseData(person_ids, item_ids, scores, lines=tuple(ln for ln, _ in rows[1:]))

@@ -297,7 +297,7 @@ def booklet_html(units: Sequence[Unit], language: str, *, test_name: str | Local
     labels = _labels(language)
     images = images or {}
     number = 0
-    unit_views = []
+    unit_views: list[dict[str, Any]] = []
     for unit in units:
         items = []
         for item in unit.items:

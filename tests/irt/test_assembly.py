@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from irt.assembly import (
-    _feasible,
     AssemblyProblem,
     Constraint,
     InfeasibleAssembly,
+    _feasible,
     assemble,
     check_forms,
     explain_infeasibility,
