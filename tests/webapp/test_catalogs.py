@@ -1,0 +1,29 @@
+"""Every compiled translation catalog (.mo) matches its source (.po): a stale .mo would show old text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tests.conftest import REPO
+
+CATALOGS = sorted((REPO / "webapp").rglob("LC_MESSAGES/messages.po"))
+
+
+def test_there_are_catalogs_for_both_languages() -> None:
+    locales = {p.parent.parent.name for p in CATALOGS}
+    assert {"zh_Hant_TW", "en"} <= locales
+
+
+@pytest.mark.parametrize("po_path", CATALOGS, ids=lambda p: str(p.relative_to(REPO)))
+def test_mo_is_compiled_from_po(po_path: Path) -> None:
+    mo_path = po_path.with_suffix(".mo")
+    assert mo_path.exists(), f"{mo_path} missing: run pybabel compile -d {po_path.parents[2]}"
+    with po_path.open("rb") as fh:
+        po = {m.id: m.string for m in read_po(fh) if m.id and m.string and not m.fuzzy}
+    with mo_path.open("rb") as fh:
+        mo = {m.id: m.string for m in read_mo(fh) if m.id}
+    assert po == mo, f"{mo_path} is stale: run pybabel compile -d {po_path.parents[2]}"
