@@ -14,6 +14,10 @@ def _key(value):
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
+def _translated(value) -> bool:
+    return any(value) if isinstance(value, list | tuple) else bool(value)
+
+
 CATALOGS = sorted((REPO / "webapp").rglob("LC_MESSAGES/messages.po"))
 
 
@@ -27,7 +31,8 @@ def test_mo_is_compiled_from_po(po_path: Path) -> None:
     mo_path = po_path.with_suffix(".mo")
     assert mo_path.exists(), f"{mo_path} missing: run pybabel compile -d {po_path.parents[2]}"
     with po_path.open("rb") as fh:
-        po = {_key(m.id): _key(m.string) for m in read_po(fh) if m.id and m.string and not m.fuzzy}
+        po = {_key(m.id): _key(m.string) for m in read_po(fh)
+              if m.id and _translated(m.string) and not m.fuzzy}
     with mo_path.open("rb") as fh:
-        mo = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
+        mo = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id and _translated(m.string)}
     assert po == mo, f"{mo_path} is stale: run pybabel compile -d {po_path.parents[2]}"
