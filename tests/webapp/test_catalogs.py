@@ -35,4 +35,7 @@ def test_mo_is_compiled_from_po(po_path: Path) -> None:
               if m.id and _translated(m.string) and not m.fuzzy}
     with mo_path.open("rb") as fh:
         mo = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id and _translated(m.string)}
+    # an entry whose translation equals its id shows the same text as a missing one
+    po = {k: v for k, v in po.items() if v != k}
+    mo = {k: v for k, v in mo.items() if v != k}
     assert po == mo, f"{mo_path} is stale: run pybabel compile -d {po_path.parents[2]}"
