@@ -63,7 +63,7 @@ def _handle(exc: Exception) -> Response:
     raise exc
 
 
-for _kind, _status in STATUS_BY_ERROR:
+for _kind, _code in STATUS_BY_ERROR:
     bp.register_error_handler(_kind, _handle)
 
 
