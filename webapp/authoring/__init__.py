@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "translations"
@@ -19,3 +20,8 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(admin.bp)
+
+    @app.context_processor
+    def _nav_label() -> dict[str, object]:
+        # the header link in base.html, translated from this package's catalog
+        return {"author_nav_label": _l("Item bank")}

@@ -41,7 +41,7 @@ ACTIONS = {
     "comment": _l("commented"), "verify": _l("verified a translation"), "import": _l("imported"),
 }
 ROLES = {
-    "student": _l("student"), "teacher": _l("teacher (author)"), "reviewer": _l("reviewer"),
+    "student": _l("student"), "teacher": _l("teacher – author"), "reviewer": _l("reviewer"),
     "translator": _l("translator"), "researcher": _l("researcher"), "school_admin": _l("school administrator"),
     "admin": _l("administrator"),
 }

@@ -303,6 +303,16 @@ def edit(unit_id: str) -> Response | str:
     return _editor(row, workflow.editable_content(row.latest))
 
 
+def _name_new_items(content: dict[str, Any]) -> None:
+    """A new unit's items are named after it once it has an id (UNIT-Q1 → GC-049-Q1)."""
+    unit_id = str(content.get("id") or "").strip()
+    if not unit_id:
+        return
+    for item in content.get("items", []):
+        if str(item.get("id", "")).startswith("UNIT-Q"):
+            item["id"] = unit_id + item["id"][len("UNIT"):]
+
+
 def _editor(row: Unit | None, content: dict[str, Any]) -> Response | str:
     db = get_db()
     translator_only = not has_role(*AUTHORS)
@@ -319,6 +329,8 @@ def _editor(row: Unit | None, content: dict[str, Any]) -> Response | str:
             content = parse_form(request.form)
             if row is not None:
                 content["id"] = row.id
+            else:
+                _name_new_items(content)
         new_images, block = ({}, None) if translator_only else _upload(errors)
         if block is not None:
             content.setdefault("stimulus", []).append(block)
