@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, login_required, login_user, logout_user
@@ -60,6 +69,23 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
+# Where each role starts after signing in: the first of its pages that this app has.
+_HOMES = {
+    "reviewer": ("author.index",),
+    "translator": ("author.index",),
+    "researcher": ("research.index", "teach.index"),
+    "school_admin": ("manage.index", "teach.index"),
+    "student": ("deliver.join",),
+}
+
+
+def home_endpoint(role: str) -> str:
+    for endpoint in _HOMES.get(role, ()):
+        if endpoint in current_app.view_functions:
+            return endpoint
+    return "teach.index"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str:
     form = LoginForm()
@@ -69,7 +95,7 @@ def login() -> Response | str:
         ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
         if user is not None and ok and user.active:
             login_user(LoginUser.of(user))
-            return redirect(safe_next(request.args.get("next"), url_for("teach.index")))
+            return redirect(safe_next(request.args.get("next"), url_for(home_endpoint(user.role))))
         flash(_("The username or password is not right."), "error")
     return render_template("auth/login.html", form=form)
 
