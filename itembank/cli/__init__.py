@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import analysis, bank, paper, psychometrics, qti, roster, serve, simulate, users
+from . import analysis, bank, paper, psychometrics, qti, roster, serve, simulate, users, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,6 +13,6 @@ def main() -> None:
     """Global competence item bank: validate, import, calibrate, simulate, serve."""
 
 
-for _module in (bank, psychometrics, analysis, simulate, roster, serve, paper, qti, users):
+for _module in (bank, psychometrics, analysis, simulate, roster, serve, paper, qti, users, worker):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -1,0 +1,37 @@
+"""``itembank worker``: run background jobs (calibration runs) from the database's job table."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import click
+
+from ..research import jobs
+from ..research.calibration_runs import HANDLERS
+from .database import open_bank
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty (for scripts and cron).")
+@click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between looks at an empty queue.")
+@click.option("--stale-after", default=jobs.DEFAULT_STALE_AFTER, show_default=True,
+              type=click.FloatRange(min=5), help="Seconds without a heartbeat after which a "
+              "running job is taken over (its worker is presumed dead).")
+@click.option("--name", default=None, help="This worker's name in the job table "
+              "(default: host:pid).")
+def worker(burst: bool, poll: float, stale_after: float, name: str | None) -> None:
+    """Claim queued jobs one at a time and run them; Ctrl-C stops after the running job."""
+    factory = open_bank()
+    label = name or f"{socket.gethostname()}:{os.getpid()}"
+    click.echo(f"worker {label}: waiting for jobs", err=True)
+    try:
+        done = jobs.work(factory, HANDLERS, label, poll=poll, stale_after=stale_after, burst=burst)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+        return
+    click.echo(f"worker {label}: {done} job(s) run", err=True)
+
+
+COMMANDS = [worker]
