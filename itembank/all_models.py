@@ -4,3 +4,4 @@ from . import models  # noqa: F401
 from . import delivery_models  # noqa: F401
 from . import workflow_models  # noqa: F401
 from . import research_models  # noqa: F401
+from . import org_models  # noqa: F401
