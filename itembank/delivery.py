@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ __all__ = [
     "DeliveryError",
     "InvalidRequest",
     "ItemConflict",
+    "NotOnRoster",
     "ResponseShapeError",
     "SessionClosed",
     "SessionNotFound",
@@ -84,6 +85,21 @@ class AccessDenied(DeliveryError):
     """Wrong access code, outside the test's window, or not on the roster of an assigned test."""
 
     code = "access_denied"
+
+
+class NotOnRoster(AccessDenied):
+    """The test is assigned to classes (or schools) and this student id is on none of their
+    rosters.  The message is in the language the student chose, for the join page and the API."""
+
+    MESSAGES = {
+        "zh-TW": "這個學號不在這份測驗的學生名單上。請檢查學號，或請老師協助。",
+        "en": "This student ID is not on the list of students for this test. "
+        "Please check your student ID or ask your teacher.",
+    }
+
+    def __init__(self, language: str) -> None:
+        super().__init__(self.MESSAGES.get(language, self.MESSAGES["en"]))
+        self.language = language
 
 
 class SessionNotFound(DeliveryError):
@@ -398,7 +414,7 @@ def start_session(
             raise AccessDenied("this test is not open yet")
         if closes is not None and now >= closes:
             raise AccessDenied("this test is closed")
-        student_row = _roster_student(db, test, key)
+        student_row = _roster_student(db, test, key, lang)
         token = secrets.token_urlsafe(32)
         existing = db.scalars(
             select(TestSession)
@@ -443,19 +459,24 @@ def start_session(
     return Started(state, token, resumed=False)
 
 
-def _roster_student(db: Session, test: Test, key: str) -> Student | None:
-    """The roster entry of ``key`` when the test is assigned; AccessDenied if not on it."""
+def _roster_student(db: Session, test: Test, key: str, language: str) -> Student | None:
+    """The roster entry of ``key`` when the test is assigned; NotOnRoster if not on it."""
     if not test.assignments:
         return None
     schools = {a.school_id for a in test.assignments if a.school_id is not None}
     classes = {a.class_id for a in test.assignments if a.class_id is not None}
-    candidates = db.scalars(select(Student).where(Student.student_id == key)).all()
-    for student in candidates:
-        if student.school_id in schools or (
-            student.class_id is not None and student.class_id in classes
-        ):
-            return student
-    raise AccessDenied("this student id is not on the list of students for this test")
+    student = db.scalars(
+        select(Student)
+        .where(
+            Student.student_id == key,
+            or_(Student.school_id.in_(schools), Student.class_id.in_(classes)),
+        )
+        .order_by(Student.id)
+        .limit(1)
+    ).first()
+    if student is None:
+        raise NotOnRoster(language)
+    return student
 
 
 def session_state(
@@ -592,9 +613,14 @@ def result_view(ts: TestSession, language: str) -> dict[str, Any] | None:
 
 
 def sessions_of_test(
-    db: Session, test_id: str, *, now: datetime | None = None
+    db: Session,
+    test_id: str,
+    *,
+    now: datetime | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[TestSession]:
-    """Every session of a test, newest first; open sessions past their deadline are finished as
+    """Every session of a test (narrowed by ``where``, a viewer's scope from
+    :mod:`itembank.scope`), newest first; open sessions past their deadline are finished as
     expired first (one transaction)."""
     now = now or utcnow()
     with _unit_of_work(db):
@@ -611,7 +637,7 @@ def sessions_of_test(
     return list(
         db.scalars(
             select(TestSession)
-            .where(TestSession.test_id == test_id)
+            .where(TestSession.test_id == test_id, true() if where is None else where)
             .order_by(TestSession.started_at.desc())
         )
     )

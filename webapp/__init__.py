@@ -30,7 +30,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ITEMBANK_PRODUCTION=settings.is_production,
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LOCALE,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
-        BABEL_TRANSLATION_DIRECTORIES=f"{HERE / 'translations'};{HERE / 'authoring' / 'translations'}",
+        BABEL_TRANSLATION_DIRECTORIES=f"{HERE / 'translations'};{HERE / 'authoring' / 'translations'};"
+        f"{HERE / 'manage' / 'translations'};{HERE / 'research' / 'translations'}",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
@@ -55,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
-    from . import api, auth, authoring, deliver, teach
+    from . import api, auth, authoring, deliver, manage, teach
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(deliver.bp)
@@ -63,4 +64,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     authoring.register(app)
+    manage.register(app)
+    from . import research
+
+    research.register(app)
     return app

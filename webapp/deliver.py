@@ -99,6 +99,10 @@ def join() -> Response | str:
             started = delivery.start_session(
                 db, test_id, form.access_code.data, form.student.data, form.language.data
             )
+        except delivery.NotOnRoster as exc:
+            # in the language the student chose for the test (itembank.delivery)
+            flash(str(exc), "error")
+            return render_template("deliver/join.html", form=form), 403
         except (delivery.AccessDenied, delivery.TestNotFound):
             flash(_("The access code is not right, or this test is not open now."), "error")
             return render_template("deliver/join.html", form=form), 403

@@ -1,17 +1,19 @@
 """Teachers follow their tests live: every session with its status (started, in progress,
 finished, expired), the number of answers, and each student's result and answers.
 
-Who sees a test: administrators all; others the tests they own, tests without an owner (the
-demo), and tests assigned to their school.
+What each user sees is narrowed in the queries themselves by :mod:`itembank.scope`: the tests
+of ``tests_visible_to`` and, within them, only the sessions of ``sessions_visible_to`` (a teacher's
+classes, a school administrator's school, a city researcher's city).  Researchers see pseudonymous
+student keys, never the schools' student ids.  Exports and reports: :mod:`webapp.manage.reports`.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from itembank import delivery
+from itembank import delivery, scope
 from itembank.delivery_models import Response, Test, TestSession
 
 from .database import get_db
@@ -23,18 +25,6 @@ TEACHING_ROLES = ("teacher", "school_admin", "researcher", "admin")
 REFRESH_SECONDS = 15
 
 
-def _can_see(test: Test) -> bool:
-    if current_user.role == "admin":
-        return True
-    if test.owner_id is None or test.owner_id == current_user.id:
-        return True
-    return current_user.school_id is not None and any(
-        a.school_id == current_user.school_id
-        or (a.school_class is not None and a.school_class.school_id == current_user.school_id)
-        for a in test.assignments
-    )
-
-
 @bp.before_request
 @login_required
 def _teachers_only() -> None:
@@ -42,23 +32,38 @@ def _teachers_only() -> None:
         abort(403)
 
 
+@bp.app_template_global()
+def student_label(ts: TestSession) -> str:
+    """How a session's student is named on a page: the school's student id for the school's own
+    staff, the pseudonymous key for researchers."""
+    if scope.may_see_names(current_user) or ts.student is None:
+        return ts.student_key
+    return ts.student.key
+
+
 @bp.get("/")
 def index() -> str:
     db = get_db()
-    tests = [t for t in db.scalars(select(Test).order_by(Test.id)) if _can_see(t)]
-    counts = {}
-    for test in tests:
-        statuses = db.scalars(select(TestSession.status).where(TestSession.test_id == test.id))
-        tally = {s: 0 for s in ("started", "in_progress", "finished", "expired")}
-        for status in statuses:
-            tally[status] += 1
-        counts[test.id] = tally
-    return render_template("teach/index.html", tests=tests, counts=counts)
+    tests = db.scalars(scope.tests_visible_to(current_user).order_by(Test.id)).all()
+    counts = {
+        t.id: {s: 0 for s in ("started", "in_progress", "finished", "expired")} for t in tests
+    }
+    rows = db.execute(
+        select(TestSession.test_id, TestSession.status, func.count())
+        .where(scope.session_clause(current_user))
+        .where(TestSession.test_id.in_(select(Test.id).where(scope.test_clause(current_user))))
+        .group_by(TestSession.test_id, TestSession.status)
+    )
+    for test_id, status, count in rows:
+        counts[test_id][status] = count
+    return render_template(
+        "teach/index.html", tests=tests, counts=counts, show_codes=current_user.role != "researcher"
+    )
 
 
 def _test_or_404(test_id: str) -> Test:
-    test = get_db().get(Test, test_id)
-    if test is None or not _can_see(test):
+    test = get_db().scalars(scope.tests_visible_to(current_user).where(Test.id == test_id)).first()
+    if test is None:
         abort(404)
     return test
 
@@ -66,7 +71,9 @@ def _test_or_404(test_id: str) -> Test:
 @bp.get("/tests/<test_id>")
 def test_sessions(test_id: str) -> str:
     test = _test_or_404(test_id)
-    sessions = delivery.sessions_of_test(get_db(), test.id)
+    sessions = delivery.sessions_of_test(
+        get_db(), test.id, where=scope.session_clause(current_user)
+    )
     return render_template("teach/test.html", test=test, sessions=sessions, refresh=REFRESH_SECONDS)
 
 
@@ -74,8 +81,12 @@ def test_sessions(test_id: str) -> str:
 def session_detail(test_id: str, session_id: str) -> str:
     test = _test_or_404(test_id)
     db = get_db()
-    ts = db.get(TestSession, session_id)
-    if ts is None or ts.test_id != test.id:
+    ts = db.scalars(
+        scope.sessions_visible_to(current_user).where(
+            TestSession.id == session_id, TestSession.test_id == test.id
+        )
+    ).first()
+    if ts is None:
         abort(404)
     responses = db.scalars(
         select(Response).where(Response.session_id == ts.id).order_by(Response.sequence)

@@ -1,0 +1,89 @@
+"""The forms of the ``manage`` pages (Flask-WTF: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+TEST_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (one per class), grouped in a fieldset by the template."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ClassesForm(FlaskForm):
+    classes = MultiCheckboxField(_l("Classes"), coerce=int, validate_choice=True)
+
+
+class TestForm(ClassesForm):
+    test_id = StringField(
+        _l("Test id"),
+        validators=[
+            DataRequired(),
+            Regexp(TEST_ID, message=_l("Use 2–64 lower-case letters, digits and hyphens.")),
+        ],
+        description=_l("Used in links, e.g. grade8-spring; cannot be changed later."),
+    )
+    title_zh = StringField(_l("Title in Chinese"), validators=[DataRequired(), Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)])
+    kind = RadioField(
+        _l("Kind of test"),
+        choices=[
+            SelectChoice(
+                "adaptive", _l("Adaptive: the computer chooses units to suit each student")
+            ),
+            SelectChoice("fixed", _l("Fixed: every student answers the same items in order")),
+        ],
+        default="adaptive",
+    )
+    items = TextAreaField(
+        _l("Items of a fixed test"),
+        validators=[Optional(), Length(max=20000)],
+        description=_l("Item ids in delivery order, separated by spaces, commas or new lines."),
+    )
+    access_code = StringField(
+        _l("Access code"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^[A-Za-z0-9-]{3,64}$", message=_l("Use 3–64 letters, digits or hyphens.")),
+        ],
+        description=_l("Students type it to join; upper and lower case count the same."),
+    )
+    opens_at = DateTimeLocalField(_l("Opens"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    closes_at = DateTimeLocalField(_l("Closes"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    time_limit = IntegerField(
+        _l("Time limit (minutes)"), validators=[Optional(), NumberRange(min=1, max=600)]
+    )
+    show_score = BooleanField(_l("Show students their score and level at the end"), default=True)
+
+
+class RosterForm(FlaskForm):
+    roster = FileField(_l("Roster file (CSV, UTF-8)"), validators=[FileRequired()])
+
+
+class LinkTeacherForm(FlaskForm):
+    teacher = SelectField(_l("Teacher"), coerce=int, validate_choice=True)
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only its CSRF token: removing a link, forgetting a student."""

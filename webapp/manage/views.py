@@ -1,0 +1,334 @@
+"""The ``manage`` pages: an overview of one's classes and tests, a new test, assigning a test to
+classes, a school's roster upload, a class with its students and teachers, forgetting a student."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.utils import secure_filename
+from wtforms.fields.choices import SelectChoice
+
+from itembank import delivery, scope
+from itembank.cat_bank import BankUnavailableError, delivery_bank
+from itembank.delivery_models import School, SchoolClass, Student, Test, TestAssignment, User
+from itembank.demo import DEMO_CAT_CONFIG
+from itembank.errors import ItembankError, ProblemsError
+from itembank.org_models import ClassTeacher
+from itembank.roster import MAX_ROSTER_BYTES, forget_student, import_roster
+
+from ..database import get_db
+from ..roles import roles_required
+from . import bp
+from .forms import ClassesForm, ConfirmForm, LinkTeacherForm, RosterForm, TestForm
+
+STAFF = ("teacher", "school_admin", "admin")
+SCHOOL_ADMINS = ("school_admin", "admin")
+
+
+@contextmanager
+def _writing(db: Session) -> Iterator[None]:
+    """One transaction for a change; the request's read-only transaction (the login lookup) is
+    ended first."""
+    if db.in_transaction():
+        db.rollback()
+    with db.begin():
+        yield
+
+
+def _class_choices(db: Session) -> list[SelectChoice]:
+    rows = db.execute(
+        select(SchoolClass.id, SchoolClass.name, School.code)
+        .join(School, SchoolClass.school_id == School.id)
+        .where(scope.class_clause(current_user))
+        .order_by(School.code, SchoolClass.name)
+    ).all()
+    return [SelectChoice(cid, f"{name} · {school}") for cid, name, school in rows]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A time typed in the app's time zone, as UTC."""
+    if value is None:
+        return None
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    return value.replace(tzinfo=zone).astimezone(UTC)
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def index() -> str:
+    db = get_db()
+    classes = db.execute(
+        select(SchoolClass, School)
+        .join(School, SchoolClass.school_id == School.id)
+        .where(scope.class_clause(current_user))
+        .order_by(School.code, SchoolClass.name)
+    ).all()
+    visible = select(SchoolClass.id).where(scope.class_clause(current_user))
+    counts = dict(
+        db.execute(
+            select(Student.class_id, func.count())
+            .where(Student.class_id.in_(visible))
+            .group_by(Student.class_id)
+        ).all()
+    )
+    teachers: dict[int, list[str]] = {}
+    for class_id, username, display in db.execute(
+        select(ClassTeacher.class_id, User.username, User.display_name)
+        .join(User, ClassTeacher.user_id == User.id)
+        .where(ClassTeacher.class_id.in_(visible))
+        .order_by(User.username)
+    ):
+        teachers.setdefault(class_id, []).append(display or username)
+    tests = db.scalars(
+        select(Test).where(scope.manageable_test_clause(current_user)).order_by(Test.id)
+    ).all()
+    return render_template(
+        "manage/index.html", classes=classes, counts=counts, teachers=teachers, tests=tests
+    )
+
+
+@bp.route("/tests/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_test() -> Response | tuple[str, int]:
+    db = get_db()
+    form = TestForm()
+    form.classes.choices = _class_choices(db)
+    status = 200
+    if form.validate_on_submit():
+        items = (
+            [i for i in form.items.data.replace(",", " ").split() if i] if form.items.data else []
+        )
+        problem = None
+        if db.get(Test, form.test_id.data) is not None:
+            form.test_id.errors = [
+                *form.test_id.errors,
+                _("A test with this id exists; choose another."),
+            ]
+            problem = True
+        if form.kind.data == "fixed":
+            if not items:
+                form.items.errors = [*form.items.errors, _("A fixed test needs its item ids.")]
+                problem = True
+            else:
+                try:
+                    delivery_bank(db, kind="fixed", items=items)
+                except BankUnavailableError as exc:
+                    form.items.errors = [
+                        *form.items.errors,
+                        _("These items cannot be given: %(why)s", why=str(exc)),
+                    ]
+                    problem = True
+        opens, closes = _aware(form.opens_at.data), _aware(form.closes_at.data)
+        if opens and closes and closes <= opens:
+            form.closes_at.errors = [
+                *form.closes_at.errors,
+                _("The test must close after it opens."),
+            ]
+            problem = True
+        if not problem:
+            with _writing(db):
+                test = delivery.create_test(
+                    db,
+                    id=form.test_id.data,
+                    title={"zh-TW": form.title_zh.data.strip(), "en": form.title_en.data.strip()},
+                    access_code=form.access_code.data.strip(),
+                    kind=form.kind.data,
+                    cat_config_data=DEMO_CAT_CONFIG if form.kind.data == "adaptive" else None,
+                    items=items if form.kind.data == "fixed" else None,
+                    opens_at=opens,
+                    closes_at=closes,
+                    time_limit_minutes=form.time_limit.data,
+                    show_score=form.show_score.data,
+                    owner_id=current_user.id,
+                )
+                for class_id in form.classes.data or []:
+                    db.add(TestAssignment(test=test, class_id=class_id))
+            flash(_("The test %(id)s is ready.", id=form.test_id.data), "info")
+            return redirect(url_for("manage.index"))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    if not form.is_submitted():
+        form.time_limit.data = 60
+    return render_template("manage/test_form.html", form=form), status
+
+
+@bp.route("/tests/<test_id>/assign", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def assign(test_id: str) -> Response | tuple[str, int]:
+    db = get_db()
+    test = db.scalars(
+        select(Test).where(Test.id == test_id, scope.manageable_test_clause(current_user))
+    ).first()
+    if test is None:
+        abort(404)
+    form = ClassesForm()
+    form.classes.choices = _class_choices(db)
+    mine = {choice.value for choice in form.classes.choices}
+    current = {a.class_id for a in test.assignments if a.class_id in mine}
+    if form.validate_on_submit():
+        wanted = set(form.classes.data or [])
+        with _writing(db):
+            test = db.get(Test, test_id)
+            assert test is not None
+            for assignment in list(test.assignments):
+                if assignment.class_id in mine and assignment.class_id not in wanted:
+                    test.assignments.remove(assignment)
+            for class_id in sorted(wanted - current):
+                db.add(TestAssignment(test=test, class_id=class_id))
+        flash(_("The classes of %(id)s are saved.", id=test_id), "info")
+        return redirect(url_for("manage.index"))
+    if not form.is_submitted():
+        form.classes.data = sorted(current)
+    others = [a for a in test.assignments if a.class_id not in mine]
+    status = 422 if form.is_submitted() else 200
+    return render_template("manage/assign.html", form=form, test=test, others=others), status
+
+
+@bp.route("/roster", methods=["GET", "POST"])
+@roles_required(*SCHOOL_ADMINS)
+def roster() -> Response | tuple[str, int]:
+    db = get_db()
+    if current_user.role == "school_admin" and current_user.school_id is None:
+        abort(403)
+    school = db.get(School, current_user.school_id) if current_user.school_id else None
+    form = RosterForm()
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        upload = form.roster.data
+        name = secure_filename(upload.filename or "") or "roster.csv"
+        data = upload.read(MAX_ROSTER_BYTES + 1)
+        own = current_user.school_id if current_user.role == "school_admin" else None
+        try:
+            with _writing(db):
+                totals = import_roster(db, data, name, school_id=own)
+        except ProblemsError as exc:
+            problems = [str(p) for p in exc.problems]
+        except ItembankError as exc:
+            problems = [str(exc)]
+        else:
+            flash(
+                _("The roster is saved. In the database now: %(schools)s schools, %(classes)s "
+                  "classes, %(students)s students.", schools=totals.schools,
+                  classes=totals.classes, students=totals.students),
+                "info",
+            )  # fmt: skip
+            return redirect(url_for("manage.index"))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "manage/roster.html", form=form, problems=problems, school=school
+    ), status
+
+
+def _class_or_404(class_id: int) -> SchoolClass:
+    klass = (
+        get_db()
+        .scalars(scope.classes_visible_to(current_user).where(SchoolClass.id == class_id))
+        .first()
+    )
+    if klass is None:
+        abort(404)
+    return klass
+
+
+def _teacher_choices(db: Session, klass: SchoolClass) -> list[SelectChoice]:
+    rows = db.execute(
+        select(User.id, User.username, User.display_name)
+        .where(User.role == "teacher", User.active.is_(True), User.school_id == klass.school_id)
+        .where(
+            User.id.not_in(select(ClassTeacher.user_id).where(ClassTeacher.class_id == klass.id))
+        )
+        .order_by(User.username)
+    ).all()
+    return [
+        SelectChoice(uid, f"{display} ({username})" if display else username)
+        for uid, username, display in rows
+    ]
+
+
+@bp.get("/classes/<int:class_id>")
+@roles_required(*STAFF)
+def class_page(class_id: int) -> str:
+    db = get_db()
+    klass = _class_or_404(class_id)
+    students = db.scalars(
+        scope.students_visible_to(current_user)
+        .where(Student.class_id == klass.id)
+        .order_by(Student.student_id)
+    ).all()
+    teachers = db.scalars(
+        select(User)
+        .join(ClassTeacher, ClassTeacher.user_id == User.id)
+        .where(ClassTeacher.class_id == klass.id)
+        .order_by(User.username)
+    ).all()
+    link = LinkTeacherForm()
+    link.teacher.choices = _teacher_choices(db, klass)
+    return render_template(
+        "manage/class.html", klass=klass, students=students, teachers=teachers, link=link,
+        confirm=ConfirmForm(),
+    )  # fmt: skip
+
+
+@bp.post("/classes/<int:class_id>/teachers")
+@roles_required(*SCHOOL_ADMINS)
+def link_teacher(class_id: int) -> Response:
+    db = get_db()
+    klass = _class_or_404(class_id)
+    form = LinkTeacherForm()
+    form.teacher.choices = _teacher_choices(db, klass)
+    if not form.validate_on_submit():
+        abort(400)
+    with _writing(db):
+        db.add(ClassTeacher(class_id=class_id, user_id=form.teacher.data))
+    flash(_("The teacher is linked to the class."), "info")
+    return redirect(url_for("manage.class_page", class_id=class_id))
+
+
+@bp.post("/classes/<int:class_id>/teachers/<int:user_id>/remove")
+@roles_required(*SCHOOL_ADMINS)
+def unlink_teacher(class_id: int, user_id: int) -> Response:
+    db = get_db()
+    _class_or_404(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with _writing(db):
+        link = db.get(ClassTeacher, (class_id, user_id))
+        if link is None:
+            abort(404)
+        db.delete(link)
+    flash(_("The teacher is no longer linked to the class."), "info")
+    return redirect(url_for("manage.class_page", class_id=class_id))
+
+
+@bp.route("/students/<int:student_id>/forget", methods=["GET", "POST"])
+@roles_required("admin")
+def forget(student_id: int) -> Response | str:
+    db = get_db()
+    student = db.scalars(
+        scope.students_visible_to(current_user).where(Student.id == student_id)
+    ).first()
+    if student is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        class_id = student.class_id
+        with _writing(db):
+            key = forget_student(db, student.key)
+        flash(_("The student's personal data are removed; their answers stay under %(key)s.",
+                key=key), "info")  # fmt: skip
+        if class_id is not None:
+            return redirect(url_for("manage.class_page", class_id=class_id))
+        return redirect(url_for("manage.index"))
+    return render_template("manage/forget.html", student=student, form=form)
