@@ -17,7 +17,7 @@ from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from irt.models import ItemParameters as IrtParameters  # noqa: E402
-from irt.models import category_probabilities, expected_score, test_information  # noqa: E402
+from irt.models import expected_score, test_information  # noqa: E402
 
 rcParams["font.family"] = ["sans-serif"]
 rcParams["font.sans-serif"] = ["Noto Sans CJK TC", "DejaVu Sans"]
@@ -137,7 +137,7 @@ def level_shares_svg(rows: Sequence[Any], labels: Sequence[str], *, title: str,
                      x_label: str) -> str:
     """Stacked horizontal bars: percent of each group at each level."""
     shown = [r for r in rows if not r.suppressed and r.level_shares]
-    fig = Figure(figsize=(6.4, 0.8 + 0.45 * max(len(shown), 2)))
+    fig = Figure(figsize=(6.4, 1.4 + 0.45 * max(len(shown), 3)))
     ax = fig.add_subplot()
     colors = matplotlib.colormaps["viridis"](np.linspace(0.1, 0.9, max(len(labels), 1)))
     left = np.zeros(len(shown))
@@ -149,8 +149,7 @@ def level_shares_svg(rows: Sequence[Any], labels: Sequence[str], *, title: str,
     ax.set_xlim(0, 100)
     ax.set_xlabel(x_label)
     ax.set_title(title)
-    ax.legend(ncol=min(len(labels), 6), fontsize=8, loc="upper center",
-              bbox_to_anchor=(0.5, -0.25 if len(shown) < 4 else -0.12))
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return _svg(fig)
 
 
@@ -174,6 +173,3 @@ def trend_svg(rows: Sequence[Any], *, title: str, y_label: str, x_label: str) ->
         ax.legend(fontsize=8)
     return _svg(fig)
 
-
-__all__ = ["category_probabilities", "group_means_svg", "icc_svg", "information_svg",
-           "level_shares_svg", "trend_svg", "wright_map_svg"]

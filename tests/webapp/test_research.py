@@ -1,0 +1,81 @@
+"""The research pages: roles, upload (good and refused), a calibration run through the worker,
+the result page and its plots, publishing, reports with CSV, coding of an open response."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from itembank.importer import import_paths
+from itembank.research import calibration_runs, jobs
+from itembank.users import create_user
+
+from ..conftest import REPO
+from ..itembank.research_data import field_trial_csv
+from .conftest import csrf_token
+
+
+@pytest.fixture
+def research_client(app: Flask, session_factory: sessionmaker[Session]) -> FlaskClient:
+    with session_factory() as s, s.begin():
+        import_paths(s, [REPO / "items"])
+        create_user(s, "rita", "researcher", "a-long-password-1")
+        create_user(s, "tom", "teacher", "a-long-password-1")
+    client = app.test_client()
+    page = client.get("/auth/login")
+    client.post("/auth/login", data={"username": "rita", "password": "a-long-password-1",
+                                     "csrf_token": csrf_token(page.get_data(as_text=True))})
+    return client
+
+
+def test_teachers_are_refused(app: Flask, research_client: FlaskClient) -> None:
+    other = app.test_client()
+    page = other.get("/auth/login")
+    other.post("/auth/login", data={"username": "tom", "password": "a-long-password-1",
+                                    "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert other.get("/research/").status_code == 403
+    assert app.test_client().get("/research/").status_code == 302
+
+
+def test_upload_run_report_publish(research_client: FlaskClient,
+                                   session_factory: sessionmaker[Session]) -> None:
+    c = research_client
+    token = csrf_token(c.get("/research/").get_data(as_text=True))
+    bad = field_trial_csv(8, n_persons=30).decode().replace("GC-001-Q3", "NOPE").encode()
+    r = c.post("/research/datasets", data={"csrf_token": token, "name": "bad",
+                                           "file": (io.BytesIO(bad), "bad.csv")},
+               content_type="multipart/form-data")
+    assert r.status_code == 422, r.status_code
+    assert "bad.csv:1:9</code> unknown item" in r.get_data(as_text=True)
+    r = c.post("/research/datasets", data={"csrf_token": token, "name": "ft", "window": "2026-05",
+                                           "file": (io.BytesIO(field_trial_csv(12, 1500)), "ft.csv")},
+               content_type="multipart/form-data", follow_redirects=True)
+    assert r.status_code == 200 and "1500" in r.get_data(as_text=True)
+    r = c.post("/research/runs/new", data={"csrf_token": token, "name": "trial", "datasets": "1",
+                                           "dif_group": "gender", "dif_reference": "female",
+                                           "dif_focal": "male"})
+    assert r.status_code == 302
+    run_url = r.headers["Location"]
+    assert 'http-equiv="refresh"' in c.get(run_url).get_data(as_text=True)
+    jobs.work(session_factory, calibration_runs.HANDLERS, "test", burst=True)
+    page = c.get(run_url).get_data(as_text=True)
+    assert "GC-001-Q1" in page and "S-X²" in page and "refresh" not in page
+    for name in ("information", "wright", "icc-GC-001-Q1"):
+        svg = c.get(f"{run_url}/plots/{name}.svg")
+        assert svg.status_code == 200 and svg.data.startswith(b"<?xml")
+    assert b'"items"' in c.get(f"{run_url}/params.json").data
+    page = c.get(f"{run_url}/publish").get_data(as_text=True)
+    assert "Stocking" in page or "Stocking" in page.replace("–", "-")
+    r = c.post(f"{run_url}/publish", data={"csrf_token": token}, follow_redirects=True)
+    assert "publication-1-run-1" in r.get_data(as_text=True)
+    r = c.get("/research/reports?source=dataset:1&grouping=gender")
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200 and "female" in text
+    csv_text = c.get("/research/reports/groups.csv?source=dataset:1&grouping=gender").get_data(as_text=True)
+    assert csv_text.startswith("gender,window,n,mean,se")
+    assert c.get("/research/reports/chart-means.svg?source=dataset:1&grouping=gender").status_code == 200
+    assert c.get("/research/datasets/1.csv").data.startswith(b"person_id,city")

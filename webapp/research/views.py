@@ -1,0 +1,428 @@
+"""Pages of the ``research`` blueprint.  Every route requires the role researcher or admin."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itembank import config
+from itembank.delivery import cat_config
+from itembank.delivery_models import Test
+from itembank.errors import DataFileError
+from itembank.models import Calibration
+from itembank.research import calibration_runs, coding, datasets, plots, publish, reports
+from itembank.research.scope import scope_for
+from itembank.research_models import CalibrationRun, Dataset, PlotCache, Publication
+from itembank.student_view import render_markdown
+
+from ..database import get_db
+from ..i18n import current_language
+from ..roles import roles_required
+from . import RESEARCH_ROLES, bp
+
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+GROUPING_LABELS = {
+    "city": _l("City"), "school": _l("School"), "class": _l("Class"), "grade": _l("Grade"),
+    "language": _l("Language"), "gender": _l("Gender"),
+}
+JOB_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"),
+              "failed": _l("failed")}
+MODEL_CHOICES = {"rasch": "Rasch", "2pl": "2PL", "3pl": "3PL", "gpcm": "GPCM", "pcm": "PCM",
+                 "grm": "GRM"}
+TYPE_LABELS = {
+    "single_choice": _l("Single choice"), "multiple_choice": _l("Multiple choice"),
+    "complex_choice": _l("Complex choice"), "short_response": _l("Short response"),
+    "open_response": _l("Open response"),
+}
+research_required = roles_required(*RESEARCH_ROLES)
+
+
+@contextmanager
+def _transaction(db: Session) -> Iterator[None]:
+    if db.in_transaction():
+        db.rollback()
+    with db.begin():
+        yield
+
+
+def _svg(text: str) -> Response:
+    response = Response(text, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    return response
+
+
+def _download(text: str, filename: str, mimetype: str) -> Response:
+    response = Response(text, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _min_group_size() -> int:
+    return int(current_app.config.get("MIN_GROUP_SIZE") or config.load().min_group_size)
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return {"GROUPING_LABELS": GROUPING_LABELS, "JOB_LABELS": JOB_LABELS,
+            "TYPE_LABELS": TYPE_LABELS, "MODEL_CHOICES": MODEL_CHOICES}
+
+
+# -- overview -----------------------------------------------------------------------------------
+@bp.get("/")
+@research_required
+def index() -> str:
+    db = get_db()
+    sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
+    runs = db.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(20)).all()
+    tests = db.scalars(select(Test).order_by(Test.id)).all()
+    return render_template("research/index.html", datasets=sets, runs=runs, tests=tests)
+
+
+# -- data sets ----------------------------------------------------------------------------------
+@bp.post("/datasets")
+@research_required
+def upload() -> Response | tuple[str, int]:
+    db = get_db()
+    file = request.files.get("file")
+    name = (request.form.get("name") or "").strip()
+    window = (request.form.get("window") or "").strip() or None
+    if file is None or not file.filename:
+        flash(_("Choose a CSV file to upload."), "error")
+        return redirect(url_for("research.index"))
+    data = file.read()
+    try:
+        with _transaction(db):
+            ds = datasets.upload_dataset(db, data, file.filename, name=name or file.filename,
+                                         window=window, created_by=current_user.id)
+    except DataFileError as exc:
+        db.rollback()
+        sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
+        runs = db.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc())).all()
+        tests = db.scalars(select(Test).order_by(Test.id)).all()
+        return render_template("research/index.html", datasets=sets, runs=runs, tests=tests,
+                               problems=exc.problems[:50], n_problems=len(exc.problems)), 422
+    flash(_("Data set %(name)s stored: %(persons)s persons, %(responses)s responses.",
+            name=ds.name, persons=ds.n_persons, responses=ds.n_responses), "info")
+    return redirect(url_for("research.index"))
+
+
+@bp.post("/datasets/from-test")
+@research_required
+def from_test() -> Response:
+    db = get_db()
+    test_id = request.form.get("test", "")
+    if db.get(Test, test_id) is None:
+        abort(404)
+    with _transaction(db):
+        ds = datasets.dataset_from_sessions(db, test_id, name=f"{test_id} (online)",
+                                            created_by=current_user.id)
+    flash(_("Data set %(name)s stored: %(persons)s persons, %(responses)s responses.",
+            name=ds.name, persons=ds.n_persons, responses=ds.n_responses), "info")
+    return redirect(url_for("research.index"))
+
+
+@bp.get("/datasets/<int:dataset_id>.csv")
+@research_required
+def export_csv(dataset_id: int) -> Response:
+    db = get_db()
+    if db.get(Dataset, dataset_id) is None:
+        abort(404)
+    where = {k: v for k in datasets.BACKGROUND_COLUMNS if (v := request.args.get(k))}
+    matrix = datasets.load_matrix(db, [dataset_id], scope=scope_for(db, current_user), where=where)
+    return _download(datasets.matrix_csv(matrix), f"dataset-{dataset_id}.csv", "text/csv")
+
+
+@bp.get("/datasets/<int:dataset_id>/params.json")
+@research_required
+def export_bank_params(dataset_id: int) -> Response:
+    db = get_db()
+    ds = db.get(Dataset, dataset_id) or abort(404)
+    records = calibration_runs.current_parameters(db, ds.item_ids)
+    doc = {"items": [{k: r.get(k) for k in ("id", "model", "a", "b", "c", "se")} | {"fit": {}}
+                     for _, r in sorted(records.items())],
+           "population": {"mean": 0.0, "sd": 1.0}, "log_likelihood": None, "aic": None,
+           "bic": None, "iterations": None, "converged": None}
+    return _download(json.dumps(doc, indent=2, ensure_ascii=False), f"bank-params-{dataset_id}.json",
+                     "application/json")
+
+
+# -- calibration runs ---------------------------------------------------------------------------
+@bp.route("/runs/new", methods=["GET", "POST"])
+@research_required
+def new_run() -> Response | str | tuple[str, int]:
+    db = get_db()
+    sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
+    error = field = None
+    form = request.form
+    if request.method == "POST":
+        ids = [int(x) for x in form.getlist("datasets") if x.isdigit()]
+        models = {t: form.get(f"model_{t}", calibration_runs.DEFAULT_MODELS[t])
+                  for t in calibration_runs.ITEM_TYPES}
+        dif = None
+        if form.get("dif_group"):
+            dif = {"group": form["dif_group"], "reference": form.get("dif_reference", "").strip(),
+                   "focal": form.get("dif_focal", "").strip()}
+        try:
+            with _transaction(db):
+                run = calibration_runs.create_run(
+                    db, name=form.get("name", "").strip() or _("Calibration run"),
+                    dataset_ids=ids, models=models, anchor=bool(form.get("anchor")), dif=dif,
+                    created_by=current_user.id)
+            return redirect(url_for("research.run", run_id=run.id))
+        except calibration_runs.RunSettingsError as exc:
+            db.rollback()
+            error, field = str(exc), exc.field
+    return render_template("research/new_run.html", datasets=sets, error=error, field=field,
+                           form=form, defaults=calibration_runs.DEFAULT_MODELS,
+                           types=calibration_runs.ITEM_TYPES,
+                           groups=calibration_runs.GROUP_COLUMNS), (422 if error else 200)
+
+
+def _run_or_404(run_id: int) -> CalibrationRun:
+    run = get_db().get(CalibrationRun, run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+@bp.get("/runs/<int:run_id>")
+@research_required
+def run(run_id: int) -> str:
+    r = _run_or_404(run_id)
+    items = (r.result or {}).get("items", [])
+    flagged = sum(1 for e in items if (e.get("fit") or {}).get("flags")
+                  or (e.get("fit") or {}).get("fit_flags")
+                  or (e.get("dif") or {}).get("ets_class") in ("B", "C", "BB", "CC"))
+    return render_template("research/run.html", run=r, job=r.job, items=items, flagged=flagged)
+
+
+def _run_plot(r: CalibrationRun, name: str) -> str:
+    assert r.result is not None
+    items = r.result["items"]
+    if name == "information":
+        return plots.information_svg(items, title=_("Test information"), x_label="θ",
+                                     y_label=_("Information"), se_label=_("Standard error"))
+    if name == "wright":
+        return plots.wright_map_svg(r.result.get("theta", []), items, title=_("Wright map"),
+                                    persons_label=_("Persons (EAP θ)"),
+                                    items_label=_("Item difficulties"), y_label="θ")
+    if name.startswith("icc-"):
+        item_id = name[4:]
+        record = next((e for e in items if e["id"] == item_id), None)
+        if record is None:
+            abort(404)
+        matrix = datasets.load_matrix(get_db(), r.settings["datasets"])
+        if item_id not in matrix.item_ids:
+            abort(404)
+        theta = np.asarray(r.result.get("theta", []), float)
+        if theta.shape[0] != len(matrix.persons):
+            theta = np.full(len(matrix.persons), np.nan)
+        scores = matrix.scores[:, matrix.item_ids.index(item_id)]
+        return plots.icc_svg(record, theta, scores, title=item_id, x_label=_("θ (EAP)"),
+                             y_label=_("Expected score"), observed_label=_("Observed mean"),
+                             model_label=_("Model"))
+    abort(404)
+
+
+@bp.get("/runs/<int:run_id>/plots/<name>.svg")
+@research_required
+def run_plot(run_id: int, name: str) -> Response:
+    r = _run_or_404(run_id)
+    if r.result is None:
+        abort(404)
+    db = get_db()
+    key = f"{name}@{current_language()}"
+    cached = db.scalars(select(PlotCache).where(PlotCache.run_id == r.id,
+                                                PlotCache.name == key)).first()
+    if cached is not None:
+        return _svg(cached.svg)
+    svg = _run_plot(r, name)
+    try:
+        with _transaction(db):
+            db.add(PlotCache(run_id=r.id, name=key, svg=svg))
+    except Exception:  # noqa: BLE001  a concurrent request cached it first: serve ours
+        db.rollback()
+    return _svg(svg)
+
+
+@bp.get("/runs/<int:run_id>/params.json")
+@research_required
+def run_params(run_id: int) -> Response:
+    r = _run_or_404(run_id)
+    if r.result is None:
+        abort(404)
+    doc = {k: v for k, v in r.result.items() if k != "theta"}
+    return _download(json.dumps(doc, indent=2, ensure_ascii=False), f"run-{run_id}-params.json",
+                     "application/json")
+
+
+@bp.route("/runs/<int:run_id>/publish", methods=["GET", "POST"])
+@research_required
+def publish_run(run_id: int) -> Response | str:
+    db = get_db()
+    r = _run_or_404(run_id)
+    if r.result is None:
+        flash(_("The run has not finished yet."), "error")
+        return redirect(url_for("research.run", run_id=run_id))
+    if request.method == "POST":
+        with _transaction(db):
+            pub = publish.publish(db, r, user_id=current_user.id)
+        flash(_("Published as calibration %(id)s (publication %(n)s).", id=pub.calibration_id,
+                n=pub.number), "info")
+        return redirect(url_for("research.calibrations"))
+    comparison = publish.compare(db, r)
+    return render_template("research/publish.html", run=r, c=comparison)
+
+
+@bp.get("/calibrations")
+@research_required
+def calibrations() -> str:
+    db = get_db()
+    pubs = db.scalars(select(Publication).order_by(Publication.number.desc())).all()
+    return render_template("research/calibrations.html", rows=publish.calibrations(db), pubs=pubs)
+
+
+@bp.post("/calibrations/restore")
+@research_required
+def restore() -> Response:
+    db = get_db()
+    cal_id = request.form.get("calibration", "")
+    if db.get(Calibration, cal_id) is None:
+        abort(404)
+    with _transaction(db):
+        pub = publish.restore(db, cal_id, user_id=current_user.id)
+    flash(_("Calibration %(id)s restored (publication %(n)s).", id=cal_id, n=pub.number), "info")
+    return redirect(url_for("research.calibrations"))
+
+
+# -- coding -------------------------------------------------------------------------------------
+@bp.route("/coding", methods=["GET", "POST"])
+@research_required
+def coding_overview() -> Response | str:
+    db = get_db()
+    if request.method == "POST":
+        try:
+            share = float(request.form.get("share", "")) / 100
+            with _transaction(db):
+                coding.set_double_share(db, share)
+            flash(_("Settings saved."), "info")
+        except (ValueError, coding.CodingError):
+            db.rollback()
+            flash(_("Give the share coded twice as a percentage from 0 to 100."), "error")
+        return redirect(url_for("research.coding_overview"))
+    return render_template("research/coding.html", rows=coding.item_overview(db),
+                           share=coding.double_share(db))
+
+
+@bp.route("/coding/<item_id>", methods=["GET", "POST"])
+@research_required
+def code_item(item_id: str) -> Response | str:
+    db = get_db()
+    if request.method == "POST":
+        try:
+            with _transaction(db):
+                coding.give_code(db, int(request.form.get("response", "0")),
+                                 request.form.get("kind", ""), request.form.get("code", ""),
+                                 current_user.id)
+        except (ValueError, coding.CodingError) as exc:
+            db.rollback()
+            flash(str(exc), "error")
+        return redirect(url_for("research.code_item", item_id=item_id))
+    task = coding.next_task(db, item_id, current_user.id)
+    guide = coding.coding_guide(task.item_version) if task else []
+    prompt = (task.item_version.content or {}).get("prompt", {}) if task else {}
+    lang = current_language()
+
+    def md(text: dict[str, str] | str | None) -> Markup:
+        value = text.get(lang) or text.get("en") or "" if isinstance(text, dict) else text or ""
+        return Markup(render_markdown(str(value)))  # sanitised by nh3 in render_markdown
+
+    answer = task.response.response if task else None
+    return render_template("research/code.html", item_id=item_id, task=task, guide=guide,
+                           prompt=md(prompt), md=md, lang=lang,
+                           answer=answer if isinstance(answer, str) else json.dumps(answer))
+
+
+# -- learning-outcome reports -------------------------------------------------------------------
+def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
+    db = get_db()
+    args = request.args
+    grouping = args.get("grouping", "school")
+    source = args.get("source", "")
+    ctx: dict[str, Any] = {"grouping": grouping, "source": source}
+    if not source or grouping not in reports.GROUPINGS:
+        return None, ctx
+    reporting = None
+    if source.startswith("test:"):
+        test = db.get(Test, source[5:]) or abort(404)
+        matrix = datasets.sessions_matrix(db, test.id)
+        reporting = cat_config(test).reporting
+    elif source.startswith("dataset:") and source[8:].isdigit():
+        if db.get(Dataset, int(source[8:])) is None:
+            abort(404)
+        matrix = datasets.load_matrix(db, [int(source[8:])])
+    else:
+        abort(404)
+    records = list(calibration_runs.current_parameters(db, matrix.item_ids).values())
+    cal_ids = [r["calibration"] for r in records]
+    population = None
+    if cal_ids:
+        cal = db.get(Calibration, max(set(cal_ids), key=cal_ids.count))
+        if cal is not None:
+            population = {"mean": cal.population_mean, "sd": cal.population_sd}
+    report = reports.learning_report(matrix, records, grouping=grouping, population=population,
+                                     reporting=reporting, min_group_size=_min_group_size(),
+                                     scope=scope_for(db, current_user))
+    return report, ctx
+
+
+@bp.get("/reports")
+@research_required
+def report() -> str:
+    db = get_db()
+    rep, ctx = _report_from_args()
+    tests = db.scalars(select(Test).order_by(Test.id)).all()
+    sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
+    return render_template("research/report.html", report=rep, tests=tests, datasets=sets,
+                           groupings=reports.GROUPINGS, query=request.args.to_dict(), **ctx)
+
+
+@bp.get("/reports/chart-<name>.svg")
+@research_required
+def report_chart(name: str) -> Response:
+    rep, _ctx = _report_from_args()
+    if rep is None:
+        abort(404)
+    label = str(GROUPING_LABELS.get(rep.grouping, rep.grouping))
+    if name == "means":
+        return _svg(plots.group_means_svg(rep.groups, title=_("Mean score by %(g)s", g=label),
+                                          y_label=_("Scale score")))
+    if name == "levels":
+        return _svg(plots.level_shares_svg(rep.groups, rep.level_labels,
+                                           title=_("Students at each level by %(g)s", g=label),
+                                           x_label=_("Percent of students")))
+    if name == "trends":
+        return _svg(plots.trend_svg(rep.trends, title=_("Trend by test window"),
+                                    y_label=_("Scale score"), x_label=_("Test window")))
+    abort(404)
+
+
+@bp.get("/reports/<kind>.csv")
+@research_required
+def report_csv(kind: str) -> Response:
+    rep, _ctx = _report_from_args()
+    if rep is None or kind not in ("groups", "students"):
+        abort(404)
+    text = reports.groups_csv(rep) if kind == "groups" else reports.students_csv(rep)
+    return _download(text, f"report-{kind}-{rep.grouping}.csv", "text/csv")
