@@ -137,7 +137,7 @@ def test_plausible_value_means_recover_group_means() -> None:
     j = 30
     params = IrtParameters.from_records(
         [{"id": f"I{k}", "model": "2pl", "a": float(a), "b": float(b)}
-         for k, (a, b) in enumerate(zip(rng.lognormal(0.1, 0.25, j), rng.normal(0, 1, j)))])
+         for k, (a, b) in enumerate(zip(rng.lognormal(0.1, 0.25, j), rng.normal(0, 1, j), strict=True))])
     truth = {"north": -0.6, "centre": 0.0, "south": 0.7}
     groups = np.repeat(list(truth), 500)
     theta = np.array([truth[g] for g in groups]) + rng.normal(0, 0.8, groups.size)
