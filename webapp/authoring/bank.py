@@ -117,11 +117,11 @@ def status_counts(session: Session) -> dict[str, int]:
 
 def information_svg(session: Session, title: str, x_label: str, y_label: str, empty: str) -> bytes:
     """The test information curve of the approved items in use (matplotlib, SVG)."""
-    from matplotlib.figure import Figure
+    from itembank.plot_style import figure
 
     records = parameter_records(in_use_versions(session))
     theta = np.linspace(-4, 4, 161)
-    fig = Figure(figsize=(7, 3.6))
+    fig = figure(figsize=(7, 3.6))
     ax = fig.add_subplot()
     if records:
         info = test_information(IrtParameters.from_records(records), theta)
