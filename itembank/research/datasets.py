@@ -28,7 +28,7 @@ from ..errors import DataFileError, Problem
 from ..models import Item, ItemVersion, UnitVersion
 from ..research_models import Dataset, DatasetPerson, DatasetResponse
 from ..responses_csv import PERSON_ID, read_responses
-from .scope import Scope, restrict_dataset_persons
+from .scope import Scope, restrict_dataset_persons, scope_for
 
 BACKGROUND_COLUMNS = ("city", "school", "class", "grade", "language", "gender", "window")
 IGNORED_COLUMNS = ("booklet",)
@@ -241,7 +241,8 @@ def sessions_matrix(session: Session, test_id: str, *, scope: Scope | None = Non
     people = [{**{k: v for k, v in p.items() if k != "class_name"}, "class": p["class_name"],
                "dataset_id": None} for p in persons]
     if scope is not None:
-        keep = [k for k, p in enumerate(people) if scope.allows(p["city"], p["school"])]
+        visible = scope_for(session, scope.user, test_id=test_id)
+        keep = [k for k, p in enumerate(people) if visible.allows_person(p)]
         people, scores = [people[k] for k in keep], scores[keep]
     return Matrix(people, item_ids, scores)
 

@@ -200,7 +200,7 @@ def learning_report(
     est = eap(params, scores, prior_mean=float(pop["mean"]), prior_sd=float(pop["sd"]))
     score, se = scale.score(est.theta), scale.se(est.se)
     for k, p in enumerate(persons):
-        if scope is not None and not scope.allows(p.get("city"), p.get("school")):
+        if scope is not None and not scope.allows_person(p):
             continue
         level = levels.labels[int(levels.index(score[k]))] if levels is not None else ""
         report.students.append(StudentRow(str(p["person_id"]), str(groups[k]), p.get("window"),

@@ -1,84 +1,66 @@
-"""Which row-level research data a user may see: one function per kind of row, applied in the
-query itself.  A researcher (or any user) with a ``city_id`` sees persons of that city only (with
-a ``school_id``, of that school only); a user without either sees every row.  Aggregates of other
-cities are not row-level data and are shown to everyone (above the minimum group size)."""
+"""Which row-level research data a user may see, decided by the project's one scope module
+(:mod:`itembank.scope`) in the query itself.
+
+Row-level data (a data set's persons, a test's sessions) pass through :func:`restrict_dataset_persons`
+and :func:`restrict_sessions`.  Reports compute aggregates over every city (above the minimum group
+size) but list students only when a scoped query returned them: :func:`scope_for` runs those
+queries and the :class:`Scope` it returns only answers from their results.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ..delivery_models import City, School, Student, TestSession
+from .. import scope as org_scope
+from ..delivery_models import TestSession
 from ..research_models import DatasetPerson
 
 S = TypeVar("S", bound=Select[Any])
 
 
-class ScopedUser(Protocol):
-    city_id: int | None
-    school_id: int | None
-
-
 @dataclass(frozen=True)
 class Scope:
-    """The rows a user may see: everything (``everything``), or one city / one school (codes
-    and ids, so that both data sets, which carry codes, and sessions, which carry ids, filter)."""
+    """A user's row scope, with the rows of one report's sources that scoped queries returned."""
 
-    everything: bool
-    city_id: int | None = None
-    city_code: str | None = None
-    school_id: int | None = None
-    school_code: str | None = None
+    user: org_scope.Viewer
+    sessions: frozenset[str] = field(default_factory=frozenset)  # visible session ids
+    persons: frozenset[tuple[int, str]] = field(default_factory=frozenset)  # (dataset, person)
 
-    def allows(self, city_code: str | None, school_code: str | None = None) -> bool:
-        """Whether a row of this city and school is visible (for rows already loaded)."""
-        if self.everything:
-            return True
-        if self.city_code is not None and city_code != self.city_code:
-            return False
-        return self.school_code is None or school_code == self.school_code
+    def allows_person(self, person: Mapping[str, Any]) -> bool:
+        """Whether a person row of a matrix (from sessions or a data set) was returned in scope."""
+        if person.get("dataset_id") is None:
+            return str(person["person_id"]) in self.sessions
+        return (int(person["dataset_id"]), str(person["person_id"])) in self.persons
 
 
-def scope_for(session: Session, user: ScopedUser) -> Scope:
-    """The scope of a logged-in user (anything with ``city_id`` and ``school_id``)."""
-    city_id, school_id = getattr(user, "city_id", None), getattr(user, "school_id", None)
-    if city_id is None and school_id is None:
-        return Scope(everything=True)
-    city_code = school_code = None
-    if school_id is not None:
-        school = session.get(School, school_id)
-        school_code = school.code if school else "\x00none"
-        city_id = city_id if city_id is not None else (school.city_id if school else None)
-    if city_id is not None:
-        city = session.get(City, city_id)
-        city_code = city.code if city else "\x00none"
-    return Scope(False, city_id, city_code, school_id, school_code)
+def scope_for(
+    session: Session, user: org_scope.Viewer, *, test_id: str | None = None,
+    dataset_ids: Sequence[int] = (),
+) -> Scope:
+    """``user``'s scope; with a test or data sets, also the rows of them the user may see."""
+    sessions: frozenset[str] = frozenset()
+    persons: frozenset[tuple[int, str]] = frozenset()
+    if test_id is not None:
+        sessions = frozenset(session.scalars(restrict_sessions(
+            select(TestSession.id).where(TestSession.test_id == test_id), Scope(user))))
+    if dataset_ids:
+        rows = session.execute(restrict_dataset_persons(
+            select(DatasetPerson.dataset_id, DatasetPerson.person_id)
+            .where(DatasetPerson.dataset_id.in_(list(dataset_ids))), Scope(user)))
+        persons = frozenset((int(d), str(p)) for d, p in rows)
+    return Scope(user, sessions, persons)
 
 
 def restrict_dataset_persons(stmt: S, scope: Scope) -> S:
     """``stmt`` (selecting from or joined with :class:`DatasetPerson`) narrowed to the scope."""
-    if scope.everything:
-        return stmt
-    if scope.city_code is None and scope.school_code is None:
-        return stmt.where(false())
-    if scope.city_code is not None:
-        stmt = stmt.where(DatasetPerson.city == scope.city_code)
-    if scope.school_code is not None:
-        stmt = stmt.where(DatasetPerson.school == scope.school_code)
-    return stmt
+    return stmt.where(org_scope.coded_rows_clause(scope.user, DatasetPerson.city, DatasetPerson.school))
 
 
 def restrict_sessions(stmt: S, scope: Scope) -> S:
-    """``stmt`` (selecting from :class:`TestSession`) narrowed to sessions of students in the
-    scope; sessions without a roster student are outside every city."""
-    if scope.everything:
-        return stmt
-    students = select(Student.id).join(School, Student.school_id == School.id)
-    if scope.city_id is not None:
-        students = students.where(School.city_id == scope.city_id)
-    if scope.school_id is not None:
-        students = students.where(Student.school_id == scope.school_id)
-    return stmt.where(TestSession.student_ref.in_(students))
+    """``stmt`` (selecting from or joined with :class:`TestSession`) narrowed to the scope."""
+    return stmt.where(org_scope.session_clause(scope.user))

@@ -367,11 +367,13 @@ def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
     if source.startswith("test:"):
         test = db.get(Test, source[5:]) or abort(404)
         matrix = datasets.sessions_matrix(db, test.id)
+        rows: dict[str, Any] = {"test_id": test.id}
         reporting = cat_config(test).reporting
     elif source.startswith("dataset:") and source[8:].isdigit():
         if db.get(Dataset, int(source[8:])) is None:
             abort(404)
         matrix = datasets.load_matrix(db, [int(source[8:])])
+        rows = {"dataset_ids": [int(source[8:])]}
     else:
         abort(404)
     records = list(calibration_runs.current_parameters(db, matrix.item_ids).values())
@@ -383,7 +385,7 @@ def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
             population = {"mean": cal.population_mean, "sd": cal.population_sd}
     report = reports.learning_report(matrix, records, grouping=grouping, population=population,
                                      reporting=reporting, min_group_size=_min_group_size(),
-                                     scope=scope_for(db, current_user))
+                                     scope=scope_for(db, current_user, **rows))
     return report, ctx
 
 
