@@ -28,7 +28,16 @@ DEFAULT_DOUBLE_SHARE = 0.2
 
 
 class CodingError(ValueError):
-    """A code that cannot be given (unknown code, not this coder's turn, already coded)."""
+    """A code that cannot be given (unknown code, not this coder's turn, already coded).
+    ``reason`` is one of :data:`REASONS`, for the pages to say in the user's language."""
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+REASONS = ("invalid", "no_response", "wrong_item", "unknown_code", "already_coded", "own_code",
+           "not_lead")
 
 
 def double_share(session: Session) -> float:
@@ -87,7 +96,6 @@ def _codes(session: Session, response_ids: Sequence[int]) -> dict[int, dict[str,
 
 def next_task(session: Session, item_id: str, coder_id: int) -> Task | None:
     """The next response of ``item_id`` this coder should code, or None."""
-    share = double_share(session)
     final = aliased(ResponseCode)
     stmt = _open_responses(session, item_id).where(
         ~exists().where(and_(final.response_id == Response.id, final.kind == "final"))
@@ -99,8 +107,9 @@ def next_task(session: Session, item_id: str, coder_id: int) -> Task | None:
         first, second = have.get("first"), have.get("second")
         if first is None:
             return Task(response, iv, "first", {})
-        if not is_double(response.id, share):
-            continue
+        # A first code without a final one was chosen for double coding when it was given
+        # (give_code makes the others final at once): it waits for its second code even if the
+        # share has been changed since, or it would never get a final code.
         if second is None and first.coder_id != coder_id:
             return Task(response, iv, "second", {})
         if second is not None and first.code != second.code and coder_id not in (
@@ -110,27 +119,39 @@ def next_task(session: Session, item_id: str, coder_id: int) -> Task | None:
     return None
 
 
-def give_code(session: Session, response_id: int, kind: str, code: str, coder_id: int) -> ResponseCode:
-    """Record a code (in the caller's transaction); make it final when that follows."""
+def give_code(session: Session, response_id: int, kind: str, code: str, coder_id: int, *,
+              item_id: str | None = None) -> ResponseCode:
+    """Record a code (in the caller's transaction); make it final when that follows.  With
+    ``item_id``, the response must be one to that item (the page the coder was on)."""
     row = session.execute(
         select(Response, ItemVersion).join(ItemVersion, Response.item_version_id == ItemVersion.id)
-        .where(Response.id == response_id)
+        .where(Response.id == response_id, ItemVersion.type == "open_response")
     ).one_or_none()
     if row is None:
-        raise CodingError(f"no response {response_id}")
+        raise CodingError(f"no open response {response_id}", "no_response")
     response, iv = row
+    if item_id is not None and iv.item_id != item_id:
+        raise CodingError(f"response {response_id} is not a response to {item_id}", "wrong_item")
     guide = {c["code"]: c for c in coding_guide(iv)}
     if code not in guide:
-        raise CodingError(f"code {code!r} is not in the coding guide of {iv.item_id}")
+        raise CodingError(f"code {code!r} is not in the coding guide of {iv.item_id}", "unknown_code")
+    if kind not in ("first", "second", "final"):
+        raise CodingError(f"unknown kind of code {kind!r}")
     have = _codes(session, [response_id]).get(response_id, {})
-    if kind not in ("first", "second", "final") or kind in have:
-        raise CodingError(f"this response already has a {kind} code")
-    if kind == "second" and (have.get("first") is None or have["first"].coder_id == coder_id):
-        raise CodingError("a second code needs a first code by another coder")
+    if kind in have or "final" in have:
+        # "final" in have: agreed, resolved, or coded once only; nothing more is coded
+        raise CodingError(f"this response already has a {kind} code", "already_coded")
+    first, second = have.get("first"), have.get("second")
+    if kind == "second" and first is None:
+        raise CodingError("a second code needs a first code", "invalid")
+    if kind == "second" and first is not None and first.coder_id == coder_id:
+        raise CodingError("a coder does not code the same response twice", "own_code")
     if kind == "final":
-        first, second = have.get("first"), have.get("second")
-        if first is None or second is None or coder_id in (first.coder_id, second.coder_id):
-            raise CodingError("a disagreement is resolved by a lead coder who coded neither")
+        if first is None or second is None:
+            raise CodingError("only a disagreement of two coders is resolved", "invalid")
+        if coder_id in (first.coder_id, second.coder_id):
+            raise CodingError("a disagreement is resolved by a lead coder who coded neither",
+                              "not_lead")
     score = int(guide[code]["score"])
     new = ResponseCode(response_id=response_id, item_id=iv.item_id, kind=kind, code=code,
                        score=score, coder_id=coder_id)
@@ -141,7 +162,7 @@ def give_code(session: Session, response_id: int, kind: str, code: str, coder_id
         final_code = (code, score)
     elif kind == "first" and not is_double(response_id, share):
         final_code = (code, score)
-    elif kind == "second" and have["first"].code == code:
+    elif kind == "second" and first is not None and first.code == code:
         final_code = (code, score)
     if final_code is not None and kind != "final":
         session.add(ResponseCode(response_id=response_id, item_id=iv.item_id, kind="final",

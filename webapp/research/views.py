@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from itembank import config
@@ -44,6 +45,19 @@ TYPE_LABELS = {
     "single_choice": _l("Single choice"), "multiple_choice": _l("Multiple choice"),
     "complex_choice": _l("Complex choice"), "short_response": _l("Short response"),
     "open_response": _l("Open response"),
+}
+CREDIT_LABELS = {"full": _l("full credit"), "partial": _l("partial credit"),
+                 "none": _l("no credit"), "missing": _l("missing")}
+CODING_ERRORS = {
+    "invalid": _l("The code was not saved: the form was not complete."),
+    "no_response": _l("The code was not saved: there is no such open response."),
+    "wrong_item": _l("The code was not saved: the response belongs to another item."),
+    "unknown_code": _l("The code was not saved: choose one of the codes of the coding guide."),
+    "already_coded": _l("The code was not saved: this response was coded meanwhile."),
+    "own_code": _l("The code was not saved: you gave this response its first code; a second "
+                   "coder must code it."),
+    "not_lead": _l("The code was not saved: a disagreement is resolved by a lead coder who gave "
+                   "neither code."),
 }
 research_required = roles_required(*RESEARCH_ROLES)
 
@@ -334,10 +348,17 @@ def code_item(item_id: str) -> Response | str:
             with _transaction(db):
                 coding.give_code(db, int(request.form.get("response", "0")),
                                  request.form.get("kind", ""), request.form.get("code", ""),
-                                 current_user.id)
-        except (ValueError, coding.CodingError) as exc:
+                                 current_user.id, item_id=item_id)
+            flash(_("Code saved."), "info")
+        except coding.CodingError as exc:
             db.rollback()
-            flash(str(exc), "error")
+            flash(str(CODING_ERRORS.get(exc.reason, CODING_ERRORS["invalid"])), "error")
+        except ValueError:
+            db.rollback()
+            flash(str(CODING_ERRORS["invalid"]), "error")
+        except IntegrityError:  # another coder saved the same kind of code on it just before
+            db.rollback()
+            flash(str(CODING_ERRORS["already_coded"]), "error")
         return redirect(url_for("research.code_item", item_id=item_id))
     task = coding.next_task(db, item_id, current_user.id)
     guide = coding.coding_guide(task.item_version) if task else []
@@ -349,9 +370,11 @@ def code_item(item_id: str) -> Response | str:
         return Markup(render_markdown(str(value)))  # sanitised by nh3 in render_markdown
 
     answer = task.response.response if task else None
+    if answer is not None and not isinstance(answer, str):
+        answer = json.dumps(answer, ensure_ascii=False)
     return render_template("research/code.html", item_id=item_id, task=task, guide=guide,
-                           prompt=md(prompt), md=md, lang=lang,
-                           answer=answer if isinstance(answer, str) else json.dumps(answer))
+                           prompt=md(prompt), md=md, lang=lang, answer=(answer or "").strip(),
+                           credit_labels=CREDIT_LABELS)
 
 
 # -- learning-outcome reports -------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""The coding pages (/research/coding): the coder sees the response with the item's coding guide in
+the interface language, a second coder's page is blind, a lead coder sees both codes, codes land
+in Response.score, and only researchers and administrators reach the pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from itembank.delivery_models import Response
+from itembank.research_models import ResponseCode
+from itembank.users import create_user
+
+from ..itembank.test_research_coding import AUTO, OPEN, PASSWORD, set_share, sit
+from .conftest import csrf_token
+
+ANSWERS = ["因為每個人的立場不同，所以看法不同。", "<script>alert(1)</script> I think so", ""]
+
+
+@pytest.fixture
+def coded_app(app: Flask, session_factory: sessionmaker[Session]) -> Flask:
+    from itembank import delivery
+
+    with session_factory() as s, s.begin():
+        delivery.create_test(s, id="open-t", title={"zh-TW": "開放題", "en": "Open items"},
+                             access_code="OPEN", kind="fixed", items=[AUTO, OPEN])
+        for name, role in (("ann", "researcher"), ("ben", "researcher"), ("lee", "admin"),
+                           ("tom", "teacher"), ("stu", "student")):
+            create_user(s, name, role, PASSWORD)
+    sit(session_factory, ANSWERS)
+    return app
+
+
+def login(app: Flask, name: str, language: str | None = None) -> FlaskClient:
+    client = app.test_client()
+    if language:
+        client.set_cookie("lang", language)
+    page = client.get("/auth/login")
+    r = client.post("/auth/login", data={"username": name, "password": PASSWORD,
+                                         "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert r.status_code == 302, r.status_code
+    return client
+
+
+def task_of(html: str) -> tuple[int, str]:
+    rid = re.search(r'name="response" value="(\d+)"', html)
+    kind = re.search(r'name="kind" value="(\w+)"', html)
+    assert rid and kind, html
+    return int(rid.group(1)), kind.group(1)
+
+
+def post_code(client: FlaskClient, html: str, code: str, **override: str) -> str:
+    rid, kind = task_of(html)
+    data = {"csrf_token": csrf_token(html), "response": str(rid), "kind": kind, "code": code}
+    data.update(override)
+    r = client.post(f"/research/coding/{OPEN}", data=data, follow_redirects=True)
+    assert r.status_code == 200
+    return r.get_data(as_text=True)
+
+
+def test_coder_sees_the_guide_in_her_language(coded_app: Flask) -> None:
+    zh = login(coded_app, "ann").get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    assert ANSWERS[0] in zh and "測試題目 T-01-Q4" in zh
+    for text in ("完整", "完整答案一", "部分答案二", "錯誤答案一", "滿分", "部分分數"):
+        assert text in zh, text
+    assert "Full answer one" not in zh and "Test question" not in zh
+    assert 'name="kind" value="first"' in zh
+    en = login(coded_app, "ben", "en").get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    for text in ("Complete", "Full answer one", "Partial two", "Wrong one", "full credit"):
+        assert text in en, text
+    assert "完整答案一" not in en
+
+
+def test_second_coder_is_blind_and_lead_resolves(coded_app: Flask,
+                                                 session_factory: sessionmaker[Session]) -> None:
+    set_share(session_factory, 1.0)
+    ann, ben, lee = (login(coded_app, n) for n in ("ann", "ben", "lee"))
+    page = ann.get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    first_rid, _ = task_of(page)
+    after = post_code(ann, page, "2")
+    assert "已儲存評分" in after
+    # ann cannot code her response again as second coder, even by forging the form
+    forged = post_code(ann, after, "1", response=str(first_rid), kind="second")
+    assert "須由另一位評分者" in forged  # the translated refusal
+    with session_factory() as s:
+        assert s.scalars(select(ResponseCode.kind).where(
+            ResponseCode.response_id == first_rid)).all() == ["first"]
+    # ben's page for that response: second, blind
+    page = ben.get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    assert task_of(page) == (first_rid, "second")
+    assert "盲" in page
+    assert "第一次評分" not in page
+    assert "checked" not in page  # no code pre-selected
+    post_code(ben, page, "1")
+    with session_factory() as s:
+        assert s.get(Response, first_rid).score is None  # type: ignore[union-attr]
+    # the lead coder (admin, coded neither) sees both codes and decides
+    page = lee.get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    assert task_of(page) == (first_rid, "final")
+    assert "第一次評分: <strong>2</strong> · 第二次評分: <strong>1</strong>" in page
+    post_code(lee, page, "1")
+    with session_factory() as s:
+        assert s.get(Response, first_rid).score == 1  # type: ignore[union-attr]
+    overview = lee.get("/research/coding").get_data(as_text=True)
+    assert "0.0" in overview  # 0 % agreement on the one doubly coded response
+
+
+def test_answers_are_escaped_and_empty_ones_said(coded_app: Flask,
+                                                session_factory: sessionmaker[Session]) -> None:
+    set_share(session_factory, 0.0)
+    ann = login(coded_app, "ann")
+    page = ann.get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    page = post_code(ann, page, "2")
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    page = post_code(ann, page, "0")
+    assert "沒有作答" in page  # the empty answer
+    page = post_code(ann, page, "9")
+    assert "這一題已沒有需要您評分的作答" in page and 'name="response"' not in page
+    with session_factory() as s:
+        assert s.scalars(select(Response.score).where(Response.item_id == OPEN)
+                         .order_by(Response.id)).all() == [2, 0, 0]
+
+
+@pytest.mark.parametrize("role_user", ["tom", "stu"])
+def test_teachers_and_students_cannot_reach_coding(coded_app: Flask, role_user: str,
+                                                   session_factory: sessionmaker[Session]) -> None:
+    client = login(coded_app, role_user)
+    assert client.get("/research/coding").status_code == 403
+    assert client.get(f"/research/coding/{OPEN}").status_code == 403
+    with session_factory() as s:
+        rid = s.scalars(select(Response.id).where(Response.item_id == OPEN)).first()
+    r = client.post(f"/research/coding/{OPEN}", data={"response": str(rid), "kind": "first",
+                                                      "code": "2"})
+    assert r.status_code in (400, 403)  # CSRF or role: either way nothing is coded
+    r = client.post("/research/coding", data={"share": "100"})
+    assert r.status_code in (400, 403)
+    with session_factory() as s:
+        assert s.scalars(select(ResponseCode)).first() is None
+    anonymous = coded_app.test_client()
+    assert anonymous.get(f"/research/coding/{OPEN}").status_code == 302
+
+
+def test_share_is_set_as_a_percentage(coded_app: Flask,
+                                      session_factory: sessionmaker[Session]) -> None:
+    from itembank.research import coding
+
+    ann = login(coded_app, "ann")
+    page = ann.get("/research/coding").get_data(as_text=True)
+    assert 'value="20"' in page  # the default share
+    ann.post("/research/coding", data={"csrf_token": csrf_token(page), "share": "100"})
+    with session_factory() as s:
+        assert coding.double_share(s) == 1.0
+    r = ann.post("/research/coding", data={"csrf_token": csrf_token(page), "share": "150"},
+                 follow_redirects=True)
+    assert "0 到 100" in r.get_data(as_text=True)
+    with session_factory() as s:
+        assert coding.double_share(s) == 1.0
