@@ -1,6 +1,7 @@
 """Charts of calibration runs and learning-outcome reports as SVG (matplotlib's Agg backend and
 the object API, no pyplot state, so it is safe in a threaded web server).  Texts are passed in
-already translated; Chinese labels use Noto Sans CJK TC when it is installed."""
+already translated; every figure comes from :func:`itembank.plot_style.figure`, whose fonts carry
+Traditional Chinese, so zh-TW labels never become empty boxes."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from irt.models import ItemParameters as IrtParameters  # noqa: E402
 from irt.models import expected_score, test_information  # noqa: E402
 
-rcParams["font.family"] = ["sans-serif"]
-rcParams["font.sans-serif"] = ["Noto Sans CJK TC", "DejaVu Sans"]
+from ..plot_style import figure  # noqa: E402
+
 rcParams["svg.hashsalt"] = "gc-itembank"
 BLUE, ORANGE, GREY = "#1f5f8b", "#c25e00", "#6b7280"
 
@@ -41,7 +42,7 @@ def icc_svg(
     params = IrtParameters.from_records([record])
     grid = np.linspace(-4, 4, 161)
     top = int(params.n_categories[0]) - 1
-    fig = Figure(figsize=(5.6, 3.6))
+    fig = figure(figsize=(5.6, 3.6))
     ax = fig.add_subplot()
     ax.plot(grid, expected_score(params, grid)[0], color=BLUE, linewidth=2, label=model_label)
     seen = ~np.isnan(scores) & np.isfinite(theta)
@@ -72,7 +73,7 @@ def information_svg(records: Sequence[Mapping[str, Any]], *, title: str, x_label
     params = IrtParameters.from_records(records)
     grid = np.linspace(-4, 4, 161)
     info = test_information(params, grid)
-    fig = Figure(figsize=(6.4, 3.6))
+    fig = figure(figsize=(6.4, 3.6))
     ax = fig.add_subplot()
     ax.plot(grid, info, color=BLUE, linewidth=2)
     ax.fill_between(grid, info, color=BLUE, alpha=0.12)
@@ -99,7 +100,7 @@ def wright_map_svg(theta: Sequence[float], records: Sequence[Mapping[str, Any]],
     low = min(-4.0, float(np.nanmin(th)) if th.size else -4.0, min(bs, default=-4.0))
     high = max(4.0, float(np.nanmax(th)) if th.size else 4.0, max(bs, default=4.0))
     bins = np.linspace(low, high, 33)
-    fig = Figure(figsize=(6.4, 4.4))
+    fig = figure(figsize=(6.4, 4.4))
     left, right = fig.subplots(1, 2, sharey=True)
     left.hist(th, bins=bins, orientation="horizontal", color=BLUE, alpha=0.8)
     left.invert_xaxis()
@@ -116,7 +117,7 @@ def wright_map_svg(theta: Sequence[float], records: Sequence[Mapping[str, Any]],
 def group_means_svg(rows: Sequence[Any], *, title: str, y_label: str) -> str:
     """Group means with 95% intervals (suppressed groups left out)."""
     shown = [r for r in rows if not r.suppressed]
-    fig = Figure(figsize=(6.4, 3.6))
+    fig = figure(figsize=(6.4, 3.6))
     ax = fig.add_subplot()
     x = np.arange(len(shown))
     ax.bar(x, [r.mean for r in shown], color=BLUE, alpha=0.85,
@@ -137,7 +138,7 @@ def level_shares_svg(rows: Sequence[Any], labels: Sequence[str], *, title: str,
                      x_label: str) -> str:
     """Stacked horizontal bars: percent of each group at each level."""
     shown = [r for r in rows if not r.suppressed and r.level_shares]
-    fig = Figure(figsize=(6.4, 1.4 + 0.45 * max(len(shown), 3)))
+    fig = figure(figsize=(6.4, 1.4 + 0.45 * max(len(shown), 3)))
     ax = fig.add_subplot()
     colors = matplotlib.colormaps["viridis"](np.linspace(0.1, 0.9, max(len(labels), 1)))
     left = np.zeros(len(shown))
@@ -155,7 +156,7 @@ def level_shares_svg(rows: Sequence[Any], labels: Sequence[str], *, title: str,
 
 def trend_svg(rows: Sequence[Any], *, title: str, y_label: str, x_label: str) -> str:
     """One line per group over the windows, with 95% intervals."""
-    fig = Figure(figsize=(6.4, 3.6))
+    fig = figure(figsize=(6.4, 3.6))
     ax = fig.add_subplot()
     windows = sorted({r.window for r in rows if not r.suppressed})
     pos = {w: k for k, w in enumerate(windows)}
