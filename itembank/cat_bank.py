@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from irt.cat import BankItem, CatBank
@@ -58,25 +58,25 @@ class DeliveryBank:
 
 def bank_fingerprint(session: Session) -> tuple[Any, ...]:
     """Cheap aggregates that change whenever the deliverable bank changes: a new unit version, a
-    status change, new or re-attached or re-estimated parameters."""
-    versions = session.execute(
-        select(
-            func.max(UnitVersion.id),
-            func.count(UnitVersion.id).filter(UnitVersion.status == "approved"),
-        )
-    ).one()
-    params = session.execute(
-        select(
-            func.max(ItemParameters.id),
-            func.sum(ItemParameters.a),
-            func.sum(ItemParameters.c),
-            func.count(ItemParameters.id),
-        )
-    ).one()
-    attached = session.execute(
-        select(func.sum(ItemVersion.parameters_id), func.count(ItemVersion.parameters_id))
-    ).one()
-    return (*versions, *params, *attached)
+    status change, new or re-attached or re-estimated parameters.  One round trip (it runs on
+    every delivery request): the three aggregates are scalar subqueries of one SELECT."""
+    versions = select(
+        func.max(UnitVersion.id),
+        func.count(UnitVersion.id).filter(UnitVersion.status == "approved"),
+    ).subquery()
+    params = select(
+        func.max(ItemParameters.id),
+        func.sum(ItemParameters.a),
+        func.sum(ItemParameters.c),
+        func.count(ItemParameters.id),
+    ).subquery()
+    attached = select(
+        func.sum(ItemVersion.parameters_id), func.count(ItemVersion.parameters_id)
+    ).subquery()
+    # each side is one row: join them on TRUE (a cross join without the cartesian warning)
+    joined = versions.join(params, true()).join(attached, true())
+    row = session.execute(select(versions, params, attached).select_from(joined)).one()
+    return tuple(row)
 
 
 _cache: dict[tuple[Any, ...], DeliveryBank] = {}

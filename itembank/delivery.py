@@ -279,15 +279,20 @@ def _load_responses(db: Session, session_id: str) -> list[Response]:
 
 
 def _state(
-    db: Session, ts: TestSession, now: datetime, responses: list[Response] | None = None
+    db: Session,
+    ts: TestSession,
+    now: datetime,
+    responses: list[Response] | None = None,
+    bank: DeliveryBank | None = None,
 ) -> SessionState:
     """The session's state from its stored responses; an open session whose time is up, or
-    whose test is over, is finished here (the caller's transaction commits that)."""
+    whose test is over, is finished here (the caller's transaction commits that).  ``bank``
+    saves a second fingerprint query when the caller already has the test's bank."""
     test = ts.test
     if ts.status not in OPEN_STATUSES:
         return SessionState(ts, ts.status, ts.answered, None)
     responses = _load_responses(db, ts.id) if responses is None else responses
-    bank = _bank(db, test)
+    bank = _bank(db, test) if bank is None else bank
     config = cat_config(test)
     history = _history(responses)
     if _expired(ts, now):
@@ -545,7 +550,8 @@ def _record(
             return _replay(db, ts, responses[: previous.sequence])
         if ts.status not in OPEN_STATUSES:
             raise SessionClosed("this session is finished; no more answers are recorded")
-        state = _state(db, ts, now, responses)
+        bank = _bank(db, ts.test)  # once per answer: the fingerprint query is not free
+        state = _state(db, ts, now, responses, bank)
         if state.finished:
             # Time ran out (or the test ended) before this answer: the session's closing is
             # committed, the answer is not.
@@ -560,24 +566,24 @@ def _record(
                 )
             check_response(current.item, response)
             score = score_response(current.item, response)
-            db.add(
-                Response(
-                    session_id=ts.id,
-                    sequence=len(responses) + 1,
-                    response_id=response_id,
-                    item_id=item_id,
-                    item_version_id=current.item_version_id,
-                    response=response,
-                    score=score,
-                    created_at=now,
-                )
+            recorded = Response(
+                session_id=ts.id,
+                sequence=len(responses) + 1,
+                response_id=response_id,
+                item_id=item_id,
+                item_version_id=current.item_version_id,
+                response=response,
+                score=score,
+                created_at=now,
             )
+            db.add(recorded)
             db.flush()
-            ts.answered = len(responses) + 1
+            # The row lock holds: the history is what was read plus this answer (no re-read).
+            responses = [*responses, recorded]
+            ts.answered = len(responses)
             ts.status = "in_progress"
             ts.updated_at = now
-            responses = _load_responses(db, ts.id)
-            state = _state(db, ts, now, responses)
+            state = _state(db, ts, now, responses, bank)
     if closed == "expired":
         raise SessionClosed("the time for this test is up; the answer was not recorded")
     if closed is not None:

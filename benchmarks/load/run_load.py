@@ -1,0 +1,215 @@
+"""Drive the load test: a fresh PostgreSQL database with the demo bank, ``itembank serve --workers
+N`` on it, locust headless with U simulated students for T seconds, then figures per route
+(throughput, latency percentiles, errors) from locust's JSON and an exactly-once check of every
+answer sent against the ``responses`` table.
+
+    .venv/bin/python benchmarks/load/run_load.py --users 60 --workers 2 --time 60
+    .venv/bin/python benchmarks/load/run_load.py --database-url sqlite:////tmp/load.sqlite3
+
+Writes ``benchmarks/load/out/<label>/`` (locust JSON and HTML, the response log, summary.json).
+Exit status 1 when any request failed or any answer was lost or stored twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+BIN = Path(sys.executable).parent
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_pg_database(admin_url: str) -> str:
+    """CREATE DATABASE itembank_load_<random> (AUTOCOMMIT) and return its URL."""
+    name = f"itembank_load_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(admin_url: str, url: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def wait_until_up(base: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.25)
+    raise SystemExit("itembank serve did not answer")
+
+
+def read_log(paths: list[Path]) -> list[dict[str, Any]]:
+    records = []
+    for path in paths:
+        if path.exists():
+            records += [json.loads(line) for line in path.read_text().splitlines() if line]
+    return records
+
+
+def check_exactly_once(url: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Compare what the simulated students sent with what the database holds."""
+    sent_ok = {r["response_id"]: r for r in records if r.get("outcome") == "ok"}
+    sent_failed = [r for r in records if "response_id" in r and r.get("outcome") not in ("ok",)]
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT r.session_id, r.sequence, r.response_id FROM responses r "
+                "JOIN test_sessions s ON s.id = r.session_id WHERE s.student_key LIKE 'load-%'"
+            )
+        ).all()
+        answered = dict(
+            conn.execute(
+                text("SELECT id, answered FROM test_sessions WHERE student_key LIKE 'load-%'")
+            ).all()
+        )
+    engine.dispose()
+    stored_ids = Counter(r.response_id for r in rows)
+    by_session: dict[str, list[int]] = defaultdict(list)
+    for r in rows:
+        by_session[r.session_id].append(r.sequence)
+    gaps = [s for s, seqs in by_session.items() if sorted(seqs) != list(range(1, len(seqs) + 1))]
+    counts_off = [s for s, seqs in by_session.items() if answered.get(s) != len(seqs)]
+    missing = [rid for rid in sent_ok if rid not in stored_ids]
+    doubled = [rid for rid, n in stored_ids.items() if n > 1]
+    # An answer whose sender gave up may or may not be stored (the reply was lost); anything
+    # stored must have been sent.
+    sent_any = {r["response_id"] for r in records if "response_id" in r}
+    unknown = [rid for rid in stored_ids if rid not in sent_any]
+    return {
+        "answers_acknowledged": len(sent_ok),
+        "answers_not_acknowledged": len(sent_failed),
+        "rows_stored": len(rows),
+        "sessions": len(by_session),
+        "missing": len(missing),
+        "stored_twice": len(doubled),
+        "stored_but_never_sent": len(unknown),
+        "sessions_with_sequence_gaps": len(gaps),
+        "sessions_answered_mismatch": len(counts_off),
+        "ok": not (missing or doubled or unknown or gaps or counts_off),
+    }
+
+
+def summarise(stats_json: Path, seconds: float) -> dict[str, Any]:
+    """Throughput, percentiles and failures per route from locust's --json-file output."""
+    data = json.loads(stats_json.read_text())
+    routes = {}
+    for entry in data:
+        hist = {int(k): v for k, v in entry["response_times"].items()}
+
+        def pct(q: float, hist: dict[int, int] = hist, n: int = entry["num_requests"]) -> float:
+            seen = 0
+            for ms in sorted(hist):
+                seen += hist[ms]
+                if seen >= q * n:
+                    return ms
+            return 0.0
+
+        n = entry["num_requests"]
+        routes[f"{entry['method']} {entry['name']}"] = {
+            "requests": n,
+            "failures": entry["num_failures"],
+            "rps": round(n / seconds, 1),
+            "mean_ms": round(entry["total_response_time"] / n, 1) if n else None,
+            "p50_ms": pct(0.50),
+            "p95_ms": pct(0.95),
+            "p99_ms": pct(0.99),
+            "max_ms": round(entry["max_response_time"], 1),
+        }
+    return routes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--spawn-rate", type=float, default=None, help="default: users per s")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--time", type=int, default=60, help="seconds of load")
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds per item")
+    parser.add_argument("--database-url", default=None,
+                        help="default: a fresh PostgreSQL database on 127.0.0.1:5432")
+    parser.add_argument("--pg-admin-url", default=PG_ADMIN)
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--label", default=None)
+    args = parser.parse_args()
+
+    label = args.label or f"u{args.users}-w{args.workers}"
+    out = HERE / "out" / label
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("responses*.jsonl"):
+        old.unlink()
+    url = args.database_url or fresh_pg_database(args.pg_admin_url)
+    env = {**os.environ, "ITEMBANK_DATABASE_URL": url, "ITEMBANK_SECRET_KEY": "load-test",
+           "ITEMBANK_INSTANCE_PATH": str(out)}
+    subprocess.run([str(BIN / "itembank"), "init", "--demo"], env=env, check=True,
+                   capture_output=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(BIN / "itembank"), "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+        stderr=open(out / "server.log", "w"),  # noqa: SIM115
+    )
+    try:
+        wait_until_up(base)
+        log_path = out / "responses.jsonl"
+        started = time.monotonic()
+        subprocess.run(
+            [str(BIN / "locust"), "--headless", "-u", str(args.users),
+             "-r", str(args.spawn_rate or args.users), "-t", f"{args.time}s",
+             "--host", base, "-f", str(HERE / "locustfile.py"), "--only-summary",
+             "--stop-timeout", "30",
+             "--json-file", str(out / "run"), "--html", str(out / "report.html")],
+            env={**env, "ITEMBANK_LOAD_LOG": str(log_path), "ITEMBANK_LOAD_THINK": str(args.think)},
+            check=False,
+        )
+        seconds = time.monotonic() - started
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    routes = summarise(out / "run.json", min(seconds, args.time + 30))
+    storage = check_exactly_once(url, read_log([log_path]))
+    summary = {"users": args.users, "workers": args.workers, "seconds": args.time,
+               "think_s": args.think, "database": make_url(url).get_backend_name(),
+               "routes": routes, "storage": storage}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+    if args.database_url is None and not args.keep_database:
+        drop_pg_database(args.pg_admin_url, url)
+    failures = sum(r["failures"] for r in routes.values())
+    return 0 if failures == 0 and storage["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
