@@ -1,0 +1,104 @@
+"""Faults under load: students keep answering through a 2-worker gunicorn while a worker is killed
+with SIGKILL mid-request, while the whole server is killed and started again, and (PostgreSQL)
+while every database connection of the app is terminated.  Clients retry a lost or failed reply
+with the same ``response_id``; afterwards every student finishes, and every acknowledged answer is
+stored exactly once, in order, without gaps.  (tests/webapp/test_serve.py covers kill -9 between
+two answers of one idle student; these run with requests in flight.)"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.load.server import PG_URL, Server, Student, assert_exactly_once, demo_database
+
+pytestmark = pytest.mark.slow
+
+BACKEND = "postgresql" if PG_URL else "sqlite"
+
+
+def run_students(server: Server, n: int, fault: Callable[[], None], think: float = 0.02,
+                 ) -> list[Student]:
+    """n students take the test at once; ``fault`` runs in the main thread meanwhile."""
+    students = [Student(server.base, f"fault-{i}", retries=120, pause=0.25) for i in range(n)]
+    threads = [threading.Thread(target=s.run, args=(think,)) for s in students]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # let them get going: requests in flight
+    fault()
+    for t in threads:
+        t.join(90)
+    assert not any(t.is_alive() for t in threads), "a student hung"
+    assert [e for s in students for e in s.errors] == []
+    for student in students:
+        assert student.state() == {"status": "finished", "answered": len(student.sent),
+                                   "item": None}
+    return students
+
+
+def test_sigkill_of_a_worker_mid_request_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    with demo_database(tmp_path, BACKEND) as url, Server(url, tmp_path, workers=2) as server:
+        killed: list[int] = []
+
+        def kill_workers() -> None:
+            for _ in range(3):
+                pids = [p for p in server.worker_pids() if p not in killed]
+                if pids:
+                    killed.append(pids[0])
+                    server_kill(pids[0])
+                time.sleep(0.4)
+
+        students = run_students(server, 6, kill_workers)
+        assert len(killed) == 3
+        assert set(killed).isdisjoint(server.worker_pids())  # gunicorn replaced them
+        assert sum(s.retried for s in students) >= 1, "no request was in flight at a kill"
+        assert assert_exactly_once(url, students) >= 6 * 6
+
+
+def server_kill(pid: int) -> None:
+    import os
+
+    os.kill(pid, signal.SIGKILL)
+
+
+def test_killing_and_restarting_the_whole_server_mid_test(tmp_path: Path) -> None:
+    with demo_database(tmp_path, BACKEND) as url, Server(url, tmp_path, workers=2) as server:
+
+        def restart() -> None:
+            server.stop(signal.SIGKILL)  # master and workers, requests in flight
+            time.sleep(0.5)
+            server.start()
+
+        students = run_students(server, 4, restart)
+        assert sum(s.retried for s in students) >= 1
+        assert assert_exactly_once(url, students) >= 4 * 6
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured (ITEMBANK_TEST_DATABASE_URL)")
+def test_terminated_database_connections_are_recovered(tmp_path: Path) -> None:
+    with demo_database(tmp_path, "postgresql") as url, Server(url, tmp_path, workers=2) as server:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        terminated: list[int] = []
+
+        def drop_connections() -> None:
+            for _ in range(4):
+                with admin.connect() as conn:
+                    n = conn.execute(text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )).scalar_one()
+                terminated.append(n)
+                time.sleep(0.3)
+
+        try:
+            students = run_students(server, 4, drop_connections)
+        finally:
+            admin.dispose()
+        assert sum(terminated) >= 2  # the workers' pooled connections were cut
+        assert assert_exactly_once(url, students) >= 4 * 6
