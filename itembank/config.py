@@ -25,6 +25,10 @@ class Settings:
     items_path: Path
     min_group_size: int
     timezone: str  # how the web app shows times (stored times are UTC)
+    max_upload_mb: int = 20  # the largest request the web app reads (uploads, forms)
+    max_api_body_kb: int = 64  # the largest JSON body the API reads (one response)
+    login_max_failures: int = 5  # failed logins per username and address ...
+    login_lock_minutes: int = 15  # ... within this window lock the login for the window
 
     @property
     def is_production(self) -> bool:
@@ -46,4 +50,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         items_path=Path(env.get("ITEMBANK_ITEMS_PATH", PROJECT_ROOT / "items")).resolve(),
         min_group_size=int(env.get("ITEMBANK_MIN_GROUP_SIZE", "5")),
         timezone=env.get("ITEMBANK_TIMEZONE", "Asia/Taipei"),
+        max_upload_mb=int(env.get("ITEMBANK_MAX_UPLOAD_MB", "20")),
+        max_api_body_kb=int(env.get("ITEMBANK_MAX_API_BODY_KB", "64")),
+        login_max_failures=int(env.get("ITEMBANK_LOGIN_MAX_FAILURES", "5")),
+        login_lock_minutes=int(env.get("ITEMBANK_LOGIN_LOCK_MINUTES", "15")),
     )

@@ -110,7 +110,12 @@ def parse_yaml(raw: bytes | str, name: str) -> tuple[SourceDocument | None, list
         text = raw
     if not text.strip():
         return None, [Problem(name, 1, 1, "the file is empty; a unit file holds one YAML mapping (id, title, ...)")]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # checks for characters YAML does not allow before any parsing
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return None, [Problem(name, line, col, f"character #x{exc.character:04x} is not allowed in YAML text")]
     problems: list[Problem] = []
     try:
         node = loader.get_single_node()

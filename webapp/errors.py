@@ -29,6 +29,11 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         if wants_json():
             code = (exc.name or "error").lower().replace(" ", "_")
+            if status == 413:
+                limit = request.max_content_length or 0
+                return json_error(
+                    413, "too_large", f"the body is larger than {limit // 1024} KB; nothing was read"
+                )
             return json_error(status, code, exc.description or exc.name)
         messages = {
             404: _("There is no page at this address."),

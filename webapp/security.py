@@ -1,9 +1,14 @@
-"""Security headers on every response: a CSP without inline scripts or styles, no framing, no
-sniffing, no caching of test pages and API answers."""
+"""Security headers on every response (a CSP without inline scripts or styles, no framing, no
+sniffing, no caching of test pages and API answers) and the size limits on what a request may
+send: ``MAX_CONTENT_LENGTH`` for every request (uploads, forms) from ``ITEMBANK_MAX_UPLOAD_MB``,
+and a much smaller one for the JSON API (``ITEMBANK_MAX_API_BODY_KB``); a larger body is refused
+with 413 before it is read."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
+
+from itembank import config
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -14,6 +19,17 @@ MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 def init_app(app: Flask) -> None:
+    settings = config.load()
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit
+        app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
+    app.config.setdefault("ITEMBANK_MAX_API_BODY", settings.max_api_body_kb * 1024)
+
+    @app.before_request
+    def _api_body_limit() -> None:
+        if request.path.startswith("/api/"):
+            # Flask >= 3.1: a per-request limit; werkzeug raises 413 when the body is read.
+            request.max_content_length = app.config["ITEMBANK_MAX_API_BODY"]
+
     @app.after_request
     def _headers(response: Response) -> Response:
         is_media = request.path.startswith("/media/")
