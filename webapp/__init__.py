@@ -31,7 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LOCALE,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=f"{HERE / 'translations'};{HERE / 'authoring' / 'translations'};"
-        f"{HERE / 'manage' / 'translations'};{HERE / 'research' / 'translations'}",
+        f"{HERE / 'manage' / 'translations'};{HERE / 'research' / 'translations'};"
+        f"{HERE / 'printing' / 'translations'}",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
@@ -68,4 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import research
 
     research.register(app)
+    from . import printing
+
+    printing.register(app)
     return app
