@@ -94,7 +94,7 @@ def test_second_coder_is_blind_and_lead_resolves(coded_app: Flask,
     page = ben.get(f"/research/coding/{OPEN}").get_data(as_text=True)
     assert task_of(page) == (first_rid, "second")
     assert "盲" in page
-    assert "第一次評分" not in page
+    assert "第一次評分" not in page and "earlier-codes" not in page
     assert "checked" not in page  # no code pre-selected
     post_code(ben, page, "1")
     with session_factory() as s:
@@ -102,7 +102,7 @@ def test_second_coder_is_blind_and_lead_resolves(coded_app: Flask,
     # the lead coder (admin, coded neither) sees both codes and decides
     page = lee.get(f"/research/coding/{OPEN}").get_data(as_text=True)
     assert task_of(page) == (first_rid, "final")
-    assert "第一次評分: <strong>2</strong> · 第二次評分: <strong>1</strong>" in page
+    assert "第一次評分： <strong>2</strong> 滿分 · 第二次評分： <strong>1</strong> 部分分數" in page
     post_code(lee, page, "1")
     with session_factory() as s:
         assert s.get(Response, first_rid).score == 1  # type: ignore[union-attr]

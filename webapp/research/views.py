@@ -374,7 +374,8 @@ def code_item(item_id: str) -> Response | str:
         answer = json.dumps(answer, ensure_ascii=False)
     return render_template("research/code.html", item_id=item_id, task=task, guide=guide,
                            prompt=md(prompt), md=md, lang=lang, answer=(answer or "").strip(),
-                           credit_labels=CREDIT_LABELS)
+                           credit_labels=CREDIT_LABELS,
+                           credits={c.get("code"): c.get("credit") for c in guide})
 
 
 # -- learning-outcome reports -------------------------------------------------------------------
