@@ -39,3 +39,18 @@ def test_mo_is_compiled_from_po(po_path: Path) -> None:
     po = {k: v for k, v in po.items() if v != k}
     mo = {k: v for k, v in mo.items() if v != k}
     assert po == mo, f"{mo_path} is stale: run pybabel compile -d {po_path.parents[2]}"
+
+
+def test_one_rendering_per_string_across_catalogs() -> None:
+    """Flask-Babel merges every area's catalog into one: the same English string (and context)
+    must be translated the same way everywhere, or one area silently overrides another's wording.
+    Where meanings differ, use a different string or a message context (pgettext)."""
+    renderings: dict[tuple, dict[str, str]] = {}
+    for po_path in CATALOGS:
+        with po_path.open("rb") as fh:
+            for m in read_po(fh):
+                if m.id and _translated(m.string) and not m.fuzzy:
+                    key = (po_path.parent.parent.name, m.context, _key(m.id))
+                    renderings.setdefault(key, {})[str(po_path.relative_to(REPO))] = str(_key(m.string))
+    clashes = {k: v for k, v in renderings.items() if len(set(v.values())) > 1}
+    assert not clashes, "\n".join(f"{k[2]!r}: {v}" for k, v in clashes.items())
