@@ -5,3 +5,4 @@ from . import delivery_models  # noqa: F401
 from . import workflow_models  # noqa: F401
 from . import research_models  # noqa: F401
 from . import org_models  # noqa: F401
+from . import security_models  # noqa: F401

@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, login_required, login_user, logout_user
@@ -25,6 +26,7 @@ from wtforms.validators import DataRequired, Length
 
 from itembank.delivery_models import User
 
+from . import security
 from .database import get_db
 from .extensions import login_manager
 from .i18n import safe_next
@@ -91,9 +93,15 @@ def login() -> Response | str:
     form = LoginForm()
     if form.validate_on_submit():
         db = get_db()
+        username, address = form.username.data, request.remote_addr
+        if security.login_locked(db, username, address):  # shared by all workers (database)
+            flash(security.locked_message(str(get_locale() or "")), "error")
+            return render_template("auth/login.html", form=form), 429  # type: ignore[return-value]
         user = db.scalars(select(User).where(User.username == form.username.data.strip())).first()
         ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
-        if user is not None and ok and user.active:
+        success = user is not None and ok and user.active
+        security.note_login(db, username, address, success)
+        if user is not None and success:
             login_user(LoginUser.of(user))
             return redirect(safe_next(request.args.get("next"), url_for(home_endpoint(user.role))))
         flash(_("The username or password is not right."), "error")

@@ -2,13 +2,18 @@
 sniffing, no caching of test pages and API answers) and the size limits on what a request may
 send: ``MAX_CONTENT_LENGTH`` for every request (uploads, forms) from ``ITEMBANK_MAX_UPLOAD_MB``,
 and a much smaller one for the JSON API (``ITEMBANK_MAX_API_BODY_KB``); a larger body is refused
-with 413 before it is read."""
+with 413 before it is read; and the login rate limit (failures counted in the database)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import Flask, Response, request
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from itembank import config
+from itembank.security_models import LoginAttempt
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -45,3 +50,50 @@ def init_app(app: Flask) -> None:
         if not is_media and not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+# -- the login rate limit ----------------------------------------------------------------------
+# Failures per (username, client address) are rows of ``login_attempts``, so every gunicorn worker
+# and every host behind the proxy counts the same attempts.  After ``login_max_failures`` failures
+# within ``login_lock_minutes`` the pair is locked until the oldest of them leaves the window; the
+# password is not even checked meanwhile.  A success clears the pair's failures.
+LOCKED_MESSAGES = {
+    "zh-TW": "登入失敗次數過多，請於 {minutes} 分鐘後再試，或請管理員協助。",
+    "en": "Too many failed attempts. Try again in {minutes} minutes, or ask an administrator.",
+}
+
+
+def _login_key(username: str, address: str | None) -> tuple[str, str]:
+    return username.strip().lower()[:120], (address or "unknown")[:64]
+
+
+def login_locked(db: Session, username: str, address: str | None) -> bool:
+    """True when the pair has had too many failures in the window."""
+    settings = config.load()
+    name, addr = _login_key(username, address)
+    since = datetime.now(UTC) - timedelta(minutes=settings.login_lock_minutes)
+    failures = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.username == name, LoginAttempt.address == addr,
+               LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= since)
+    )
+    return (failures or 0) >= settings.login_max_failures
+
+
+def note_login(db: Session, username: str, address: str | None, succeeded: bool) -> None:
+    """Record one attempt (its own transaction); a success clears the pair's failures."""
+    name, addr = _login_key(username, address)
+    if db.in_transaction():
+        db.rollback()  # end the request's read-only transaction; nothing is pending here
+    with db.begin():
+        if succeeded:
+            db.execute(delete(LoginAttempt).where(
+                LoginAttempt.username == name, LoginAttempt.address == addr))
+        db.add(LoginAttempt(username=name, address=addr, succeeded=succeeded,
+                            created_at=datetime.now(UTC)))
+
+
+def locked_message(language: str) -> str:
+    text = LOCKED_MESSAGES["zh-TW" if language.lower().startswith("zh") else "en"]
+    return text.format(minutes=config.load().login_lock_minutes)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .. import config
+from .. import audit, config
 from ..db import session_factory, transaction
 from ..errors import Problem, ProblemsError
 from ..exporter import export_bank
@@ -75,6 +75,9 @@ def import_(paths: tuple[Path, ...]) -> None:
     try:
         with transaction(factory) as session:
             report = import_paths(session, paths)
+            audit.record(session, audit.cli_actor(), "bank.import", "bank", {
+                "paths": [str(p) for p in paths], "created": list(report.created),
+                "new_versions": list(report.new_versions)})
     except ProblemsError as exc:
         print_problems(exc.problems)
         raise SystemExit(1) from None
@@ -92,6 +95,9 @@ def export(out: Path) -> None:
     factory = open_bank()
     with factory() as session:
         files = export_bank(session, out)
+    with transaction(factory) as session:
+        audit.record(session, audit.cli_actor(), "bank.export", "bank",
+                     {"out": str(out), "files": len(files)})
     click.echo(f"Wrote {len(files)} files to {out}")
 
 

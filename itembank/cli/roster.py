@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .. import audit
 from ..db import transaction
 from ..errors import ItembankError, ProblemsError
 from ..roster import forget_student, import_roster, read_roster_file
@@ -34,6 +35,8 @@ def import_(path: Path, as_json: bool) -> None:
         data = read_roster_file(path)
         with transaction(factory) as session:
             totals = import_roster(session, data, str(path))
+            audit.record(session, audit.cli_actor(), "roster.import", f"roster:{path.name}",
+                         totals.as_dict())
     except ProblemsError as exc:
         print_problems(exc.problems)
         raise SystemExit(1) from None
@@ -55,6 +58,7 @@ def forget(student: str) -> None:
     try:
         with transaction(factory) as session:
             key = forget_student(session, student)
+            audit.record(session, audit.cli_actor(), "student.forget", f"student:{key}")
     except ItembankError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Forgot the personal data of {student}; their responses remain under the pseudonym {key}.")

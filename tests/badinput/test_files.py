@@ -185,9 +185,10 @@ def _counts(factory: sessionmaker[Session]) -> dict[str, int]:
 
 
 def test_a_roster_with_one_bad_row_writes_nothing(session_factory: sessionmaker[Session]) -> None:
-    good = [f"Taipei,School A,7A,S{i},Name {i},7,zh-TW,f" for i in range(20)]
+    good = [f"Taipei,School A,7A,S{i},Name {i},7,zh-TW,female" for i in range(20)]
+    assert len(parse_roster("\n".join([ROSTER_HEADER, *good]).encode(), "ok.csv")) == 20
     before = _counts(session_factory)
-    for bad in ("Taipei,School A,7A,,No id,7,zh-TW,f", "Taipei,School A,7A,S1,Twice,7,zh-TW,f",
+    for bad in ("Taipei,School A,7A,,No id,7,zh-TW,female", "Taipei,School A,7A,S1,Twice,7,zh-TW,female",
                 "Taipei,School A,7A,S99,Name,seven,zh-TW,f", "\x00\x01"):
         data = "\n".join([ROSTER_HEADER, *good, bad]).encode()
         with pytest.raises(ProblemsError):

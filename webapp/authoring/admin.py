@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from itembank import audit
 from itembank.delivery_models import ROLES, User
 from itembank.users import MIN_PASSWORD, UserError, create_user
 
@@ -50,6 +52,8 @@ def users() -> Response | str:
                 create_user(db, form.username.data or "", form.role.data or "", form.password.data or "",
                             display_name=form.display_name.data, city=form.city.data or None,
                             school=form.school.data or None)
+                audit.record(db, current_user, "user.create", f"user:{form.username.data}",
+                             {"role": form.role.data})
         except UserError as exc:
             field = getattr(form, exc.field, None)
             message = {"username": _("This username is taken or not allowed (letters, digits, . _ @ -)."),

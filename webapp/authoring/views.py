@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from itembank import workflow
+from itembank import audit, workflow
 from itembank.bank_queries import unit_schema
 from itembank.errors import Problem, ProblemsError
 from itembank.models import Unit, UnitVersion
@@ -149,6 +149,7 @@ def step(unit_id: str) -> Response:
                 workflow.add_comment(db, unit_id, actor(), comment)
             elif action in workflow.STEPS:
                 workflow.STEPS[action](db, unit_id, actor(), comment)
+                audit.record(db, current_user, f"unit.{action}", f"unit:{unit_id}")
             else:
                 abort(400)
     except WorkflowError as exc:
@@ -271,6 +272,7 @@ def _save(db: Session, unit_obj: UnitSchema, new_images: dict[str, bytes], trans
         with _transaction(db):
             result = workflow.save_version(db, unit_obj, actor(), new_images=new_images,
                                            translator_only=translator_only, comment=request.form.get("comment"))
+            audit.record(db, current_user, "unit.save", f"unit:{unit_obj.id}")
     except WorkflowError as exc:
         errors.all.append(((exc.path or "").replace("[", ".").replace("]", ""), labels.workflow_message(exc.message)))
         return False
@@ -392,6 +394,8 @@ def qti_export() -> Response:
     buffer = io.BytesIO()
     statuses = [s for s in request.args.getlist("status") if s in ("draft", "review", "approved", "retired")]
     export_bank_qti(get_db(), buffer, None, statuses or None)
+    with _transaction(get_db()):
+        audit.record(get_db(), current_user, "qti.export", "bank", {"statuses": statuses})
     buffer.seek(0)
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name="itembank-qti.zip")
 
@@ -420,6 +424,8 @@ def qti_import() -> Response | str:
                         for loaded in bank.units:
                             workflow.save_version(db, loaded.unit, actor(), new_images=loaded.images,
                                                   action="import", comment=f"QTI: {file.filename}")
+                        audit.record(db, current_user, "qti.import", f"qti:{file.filename}",
+                                     {"units": [u.unit.id for u in bank.units]})
                     flash(_("Imported %(n)s unit(s) as drafts.", n=len(bank.units)), "info")
                     return redirect(url_for("author.index"))
             except ProblemsError as exc:

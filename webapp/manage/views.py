@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
-from itembank import delivery, scope
+from itembank import audit, delivery, scope
 from itembank.cat_bank import BankUnavailableError, delivery_bank
 from itembank.delivery_models import School, SchoolClass, Student, Test, TestAssignment, User
 from itembank.demo import DEMO_CAT_CONFIG
@@ -211,6 +211,7 @@ def roster() -> Response | tuple[str, int]:
         try:
             with _writing(db):
                 totals = import_roster(db, data, name, school_id=own)
+                audit.record(db, current_user, "roster.import", f"roster:{name}", totals.as_dict())
         except ProblemsError as exc:
             problems = [str(p) for p in exc.problems]
         except ItembankError as exc:
@@ -326,6 +327,7 @@ def forget(student_id: int) -> Response | str:
         class_id = student.class_id
         with _writing(db):
             key = forget_student(db, student.key)
+            audit.record(db, current_user, "student.forget", f"student:{key}")
         flash(_("The student's personal data are removed; their answers stay under %(key)s.",
                 key=key), "info")  # fmt: skip
         if class_id is not None:
