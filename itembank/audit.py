@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from .security_models import AuditEntry
 
-__all__ = ["cli_actor", "entries", "record"]
+__all__ = ["cli_actor", "entries", "record", "record_now"]
 
 
 def cli_actor() -> str:
@@ -58,3 +58,20 @@ def entries(session: Session, *, obj: str | None = None, limit: int = 100) -> li
     if obj is not None:
         stmt = stmt.where(AuditEntry.object == obj)
     return list(session.scalars(stmt))
+
+
+def record_now(
+    session: Session,
+    actor: Any,
+    action: str,
+    obj: str,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Record in a transaction of its own, for actions that change nothing else (an export, a
+    download of keys); a read-only transaction the session has begun is ended first."""
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("the session holds uncommitted changes; commit them first")
+        session.rollback()
+    with session.begin():
+        record(session, actor, action, obj, detail)

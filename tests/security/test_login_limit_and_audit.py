@@ -82,6 +82,15 @@ def test_audit_record_is_part_of_the_callers_transaction(app: Flask) -> None:
             ("someone", "unit.approve", {"version": 2})]
 
 
+def test_record_now_ends_a_read_and_commits_on_its_own(app: Flask) -> None:
+    with app.app_context():
+        db = get_db()
+        db.scalars(select(AuditEntry)).all()  # a read-only transaction is open, as in a request
+        audit.record_now(db, "reader", "dataset.export", "dataset:1", {"school": "s1"})
+        assert not db.in_transaction()
+        assert audit.entries(db)[0].detail == {"school": "s1"}
+
+
 def test_the_cli_and_the_manage_pages_write_the_audit_log(
     app: Flask, tmp_path: Path, database_url: str, users: dict[str, int]
 ) -> None:

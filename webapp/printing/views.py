@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from itembank import audit
 from itembank.booklets.design import Design, design_document
 from itembank.booklets.render import KINDS, render_booklet, render_teacher_materials
 from itembank.errors import DataFileError
@@ -191,6 +192,8 @@ def teacher_pdf(kind: str) -> Response:
     if kind not in KINDS:
         abort(404)
     bank, choice, design = _loaded()
+    audit.record_now(get_db(), current_user, "keys.export", f"teacher:{kind}",
+                     {"language": choice.language})
     return _download(_teacher_pdf(bank, choice, design, kind), f"{kind}-{choice.language}.pdf",
                      "application/pdf")
 
@@ -219,6 +222,8 @@ def teacher_pack() -> Response:
         zf.writestr("ANSWERS.csv", paper.answers_template(design, bank.by_id))
         for kind in KINDS:
             zf.writestr(f"{kind}-{choice.language}.pdf", _teacher_pdf(bank, choice, design, kind))
+    audit.record_now(get_db(), current_user, "keys.export", "teacher:pack",
+                     {"language": choice.language})
     return _download(buf.getvalue(), f"teacher-pack-{choice.language}.zip", "application/zip")
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from itembank import config
+from itembank import audit, config
 from itembank.delivery import cat_config
 from itembank.delivery_models import Test
 from itembank.errors import DataFileError
@@ -154,6 +154,7 @@ def export_csv(dataset_id: int) -> Response:
         abort(404)
     where = {k: v for k in datasets.BACKGROUND_COLUMNS if (v := request.args.get(k))}
     matrix = datasets.load_matrix(db, [dataset_id], scope=scope_for(db, current_user), where=where)
+    audit.record_now(db, current_user, "dataset.export", f"dataset:{dataset_id}", where)
     return _download(datasets.matrix_csv(matrix), f"dataset-{dataset_id}.csv", "text/csv")
 
 
@@ -292,6 +293,8 @@ def publish_run(run_id: int) -> Response | str:
     if request.method == "POST":
         with _transaction(db):
             pub = publish.publish(db, r, user_id=current_user.id)
+            audit.record(db, current_user, "calibration.publish", f"run:{run_id}",
+                         {"calibration": pub.calibration_id})
         flash(_("Published as calibration %(id)s (publication %(n)s).", id=pub.calibration_id,
                 n=pub.number), "info")
         return redirect(url_for("research.calibrations"))
@@ -316,6 +319,7 @@ def restore() -> Response:
         abort(404)
     with _transaction(db):
         pub = publish.restore(db, cal_id, user_id=current_user.id)
+        audit.record(db, current_user, "calibration.restore", f"calibration:{cal_id}")
     flash(_("Calibration %(id)s restored (publication %(n)s).", id=cal_id, n=pub.number), "info")
     return redirect(url_for("research.calibrations"))
 
