@@ -11,15 +11,20 @@ from .models import ItemParameters, ItemVersion, Unit, UnitVersion
 from .schema import Unit as UnitSchema
 
 
-def latest_versions(session: Session, statuses: Iterable[str] | None = None) -> list[UnitVersion]:
-    """The latest version of every unit (optionally only those whose latest has ``statuses``)."""
-    units = session.scalars(
+def _units_with_versions(session: Session) -> list[Unit]:
+    """Every unit with its versions, their items and parameters loaded (three queries in all)."""
+    return list(session.scalars(
         select(Unit).options(
             selectinload(Unit.versions)
             .selectinload(UnitVersion.item_versions)
             .selectinload(ItemVersion.parameters)
         ).order_by(Unit.id)
-    ).all()
+    ).all())
+
+
+def latest_versions(session: Session, statuses: Iterable[str] | None = None) -> list[UnitVersion]:
+    """The latest version of every unit (optionally only those whose latest has ``statuses``)."""
+    units = _units_with_versions(session)
     wanted = set(statuses) if statuses is not None else None
     return [u.latest for u in units if u.versions and (wanted is None or u.latest.status in wanted)]
 
@@ -30,13 +35,7 @@ def in_use_versions(session: Session, status: str = "approved") -> list[UnitVers
     A newer draft of an approved unit does not hide it: the approved version stays in use until
     the draft is approved in turn.
     """
-    units = session.scalars(
-        select(Unit).options(
-            selectinload(Unit.versions)
-            .selectinload(UnitVersion.item_versions)
-            .selectinload(ItemVersion.parameters)
-        ).order_by(Unit.id)
-    ).all()
+    units = _units_with_versions(session)
     chosen = []
     for unit in units:
         matching = [v for v in unit.versions if v.status == status]

@@ -19,9 +19,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from itembank import all_models  # noqa: F401  (every table on Base.metadata)
-from itembank import config
-from itembank.db import Base, make_engine, session_factory as make_session_factory
+from itembank import (
+    all_models,  # noqa: F401  (every table on Base.metadata)
+    config,
+)
+from itembank.db import Base, make_engine
+from itembank.db import session_factory as make_session_factory
 from itembank.migrate import upgrade
 
 TESTS = Path(__file__).resolve().parent
@@ -115,6 +118,20 @@ def demo_bank(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     with session_factory() as session, session.begin():
         import_paths(session, [TEST_UNITS])
     return session_factory
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """One headless Chromium per test module (module scope: a test that drives its own
+    ``sync_playwright()`` cannot run while another one is open)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch_chromium
+
+    with sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()
 
 
 # -- say plainly whether PostgreSQL ran ----------------------------------------------------------

@@ -20,7 +20,6 @@ from webapp import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("/tmp/itembank-screenshots")
 UNITS = Path(__file__).resolve().parents[1] / "data" / "units"
 VIEWPORTS = {"tablet": {"width": 1024, "height": 768}, "phone": {"width": 390, "height": 844}}
@@ -43,21 +42,6 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.shutdown()
     engine.dispose()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
 
 
 def focused(page) -> dict:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import REPO
 
+
 def _key(value):
     return tuple(value) if isinstance(value, list | tuple) else value
 

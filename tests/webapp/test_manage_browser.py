@@ -25,7 +25,6 @@ from webapp import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("/tmp/manage-shots")
 UNITS = Path(__file__).resolve().parents[1] / "data" / "units"
 PASSWORD = "pw-123456789"
@@ -72,21 +71,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object
     server.shutdown()
     engine.dispose()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -11,11 +11,11 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.browser import launch_chromium
+
 from .test_scope import PASSWORD, add_user
 
 SHOTS = Path("/tmp/printing-shots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
 @pytest.mark.browser
@@ -31,7 +31,7 @@ def test_a_teacher_previews_a_booklet_and_downloads_the_key(app: Flask, database
     SHOTS.mkdir(exist_ok=True)
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.goto(f"{base}/auth/login")
             page.fill("#username", "tina")

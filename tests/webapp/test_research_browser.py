@@ -13,13 +13,12 @@ from werkzeug.serving import make_server
 from itembank.importer import import_paths
 from itembank.research import calibration_runs, jobs
 from itembank.users import create_user
+from tests.browser import launch_chromium
 
 from ..conftest import REPO
 from ..itembank.research_data import field_trial_csv
 
 SHOTS = Path("/tmp/research-shots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.mark.browser
@@ -42,7 +41,7 @@ def test_research_flow(app, session_factory: sessionmaker[Session], tmp_path: Pa
     SHOTS.mkdir(exist_ok=True)
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.goto(f"{base}/auth/login")
             page.fill("#username", "rita")

@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from itembank.delivery_models import Response
+from tests.browser import launch_chromium
 
 from ..itembank.test_research_coding import OPEN, PASSWORD, set_share
 from .test_research_coding import ANSWERS
 from .test_research_coding import coded_app as coded_app  # noqa: F401  (the fixture)
 
 SHOTS = Path("/tmp/research-coding-shots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.mark.browser
@@ -38,7 +37,7 @@ def test_coding_and_calibrations_in_chinese(coded_app: Flask,  # noqa: F811
     SHOTS.mkdir(exist_ok=True)
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = launch_chromium(p)
 
             def login(name: str, width: int = 1100) -> object:
                 page = browser.new_page(viewport={"width": width, "height": 900}, locale="zh-TW")
