@@ -5,6 +5,7 @@ on a free port, its worker pids, and a small JSON client that retries lost repli
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -169,7 +170,9 @@ class Student:
         for _ in range(self.retries):
             try:
                 status, reply = call(url, body, token)
-            except OSError:
+            except (OSError, http.client.HTTPException, ValueError):
+                # refused, reset, or a reply cut short by a dying worker (IncompleteRead, a
+                # truncated JSON body): the answer may or may not be stored; send it again
                 status, reply = 0, None
             if status and status < 500:
                 return status, reply
@@ -204,9 +207,12 @@ class Student:
         return self.item is not None
 
     def run(self, think: float = 0.0) -> None:
-        self.start()
-        while self.answer():
-            time.sleep(think)
+        try:
+            self.start()
+            while self.answer():
+                time.sleep(think)
+        except Exception as exc:  # noqa: BLE001  (a thread's death must fail the test, visibly)
+            self.errors.append(f"client crashed: {exc!r}")
 
     def state(self) -> dict[str, Any]:
         status, reply = self._retry(f"{self.base}/sessions/{self.session}", None, self.token)
