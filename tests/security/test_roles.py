@@ -158,3 +158,38 @@ def test_one_student_cannot_reach_another_students_session(app: Flask) -> None:
     # rejoining as bob needs the access code and gives a new token: alice's stops nothing of bob's
     assert api.get(f"/api/v1/sessions/{theirs['session']}",
                    headers={"Authorization": f"Bearer {theirs['token']}"}).status_code == 200
+
+
+def test_student_pages_never_show_keys_guides_or_parameters(app: Flask) -> None:
+    """Each item page a student sees (advanced through the API on the same session) holds no
+    accepted answer, coding-guide text or IRT parameter of any item of the bank."""
+    import html as html_lib
+
+    from itembank.cat_bank import delivery_bank
+    from tests.webapp.conftest import good_response
+    from tests.webapp.test_api import forbidden_strings
+
+    with app.extensions["itembank_sessionmaker"]() as db:
+        bank = delivery_bank(db)
+        secrets = set().union(*(forbidden_strings(e.item) for e in bank.items.values()))
+        # slopes as a page could print them (difficulties are too often small round numbers)
+        params = {f"{a:.3f}" for a in bank.cat.params.a}
+    c, started = student_client(app, "no-keys")
+    item, n = started["item"], 0
+    while item is not None:
+        page = c.get("/test")
+        assert page.status_code == 200
+        text = html_lib.unescape(page.get_data(as_text=True))
+        stimulus = " ".join(b.get("text") or "" for b in item["stimulus"])
+        leaked = [s for s in secrets if s in text and not (len(s) < 6 and s in stimulus)]
+        assert leaked == [], leaked
+        assert not [p for p in params if p in text]
+        for marker in ("coding_guide", "coding guide", "accepted", "data-key"):
+            assert marker not in text.lower(), marker
+        reply = c.post(f"/api/v1/sessions/{started['session']}/responses",
+                       json={"item": item["id"], "response": good_response(item),
+                             "response_id": f"k{n}"},
+                       headers={"Authorization": f"Bearer {started['token']}"})
+        assert reply.status_code == 200
+        item, n = reply.get_json()["item"], n + 1
+    assert n >= 6
