@@ -16,14 +16,17 @@ import json
 import os
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 from locust import HttpUser, between, task
 
-LOG_PATH = os.environ.get("ITEMBANK_LOAD_LOG", "load-responses.jsonl")
+OUT = Path(__file__).resolve().parent / "out"
+LOG_PATH = os.environ.get("ITEMBANK_LOAD_LOG") or str(OUT / "responses.jsonl")
 THINK = float(os.environ.get("ITEMBANK_LOAD_THINK", "1.0"))  # mean seconds per item
 RETRIES = 5
 _log_lock = threading.Lock()
+Path(LOG_PATH).parent.mkdir(parents=True, exist_ok=True)
 _log = open(LOG_PATH, "a", encoding="utf-8")  # noqa: SIM115  (kept open for the whole run)
 
 
