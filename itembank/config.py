@@ -29,6 +29,7 @@ class Settings:
     max_api_body_kb: int = 64  # the largest JSON body the API reads (one response)
     login_max_failures: int = 5  # failed logins per username and address ...
     login_lock_minutes: int = 15  # ... within this window lock the login for the window
+    trusted_proxies: int = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust
 
     @property
     def is_production(self) -> bool:
@@ -54,4 +55,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         max_api_body_kb=int(env.get("ITEMBANK_MAX_API_BODY_KB", "64")),
         login_max_failures=int(env.get("ITEMBANK_LOGIN_MAX_FAILURES", "5")),
         login_lock_minutes=int(env.get("ITEMBANK_LOGIN_LOCK_MINUTES", "15")),
+        trusted_proxies=int(env.get("ITEMBANK_TRUSTED_PROXIES", "0")),
     )

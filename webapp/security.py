@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, Response, request
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from itembank import config
 from itembank.security_models import LoginAttempt
@@ -25,6 +26,11 @@ MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 def init_app(app: Flask) -> None:
     settings = config.load()
+    hops = int(app.config.get("ITEMBANK_TRUSTED_PROXIES", settings.trusted_proxies))
+    if hops > 0:
+        # Behind nginx: the client's address (the login limit's key) and scheme come from the
+        # X-Forwarded-* headers the proxies set; never trusted without this setting.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit
         app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
     app.config.setdefault("ITEMBANK_MAX_API_BODY", settings.max_api_body_kb * 1024)

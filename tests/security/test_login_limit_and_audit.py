@@ -52,6 +52,32 @@ def test_five_failures_lock_the_login_for_every_worker(
     assert _login(app.test_client(), "admin", PASSWORD).status_code == 302
 
 
+def test_behind_a_trusted_proxy_the_lock_counts_the_forwarded_address(
+    engine: Engine, app: Flask, users: dict[str, int]
+) -> None:
+    proxied = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "test-secret",
+                          "WTF_CSRF_ENABLED": False, "ITEMBANK_TRUSTED_PROXIES": 1})
+    c = proxied.test_client()
+
+    def attempt(forwarded: str, password: str = "wrong"):  # type: ignore[no-untyped-def]
+        return c.post("/auth/login", data={"username": "teacher", "password": password},
+                      headers={"X-Forwarded-For": forwarded},
+                      environ_base={"REMOTE_ADDR": "10.9.9.9"})  # the proxy
+
+    for _ in range(5):
+        attempt("203.0.113.7")
+    assert attempt("203.0.113.7", PASSWORD).status_code == 429
+    assert attempt("198.51.100.4", PASSWORD).status_code == 302  # another student's address
+    # without the setting the header is ignored: the app sees only the proxy's address
+    app.config["WTF_CSRF_ENABLED"] = False
+    reply = app.test_client().post("/auth/login", data={"username": "teacher", "password": "x"},
+                                   headers={"X-Forwarded-For": "203.0.113.7"})
+    assert reply.status_code == 200
+    with app.app_context():
+        addresses = {r.address for r in get_db().scalars(select(LoginAttempt))}
+        assert "203.0.113.7" in addresses and "127.0.0.1" in addresses
+
+
 def test_a_success_clears_the_failures(app: Flask, users: dict[str, int]) -> None:
     app.config["WTF_CSRF_ENABLED"] = False
     c = app.test_client()
