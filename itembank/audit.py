@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .db import unit_of_work
 from .security_models import AuditEntry
 
 __all__ = ["cli_actor", "entries", "record", "record_now"]
@@ -69,9 +70,5 @@ def record_now(
 ) -> None:
     """Record in a transaction of its own, for actions that change nothing else (an export, a
     download of keys); a read-only transaction the session has begun is ended first."""
-    if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("the session holds uncommitted changes; commit them first")
-        session.rollback()
-    with session.begin():
+    with unit_of_work(session):
         record(session, actor, action, obj, detail)

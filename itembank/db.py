@@ -52,6 +52,18 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """One transaction on an existing session (a web request's, say): a read-only transaction it
+    has begun (a lookup) is ended first; pending changes are an error, never silently dropped."""
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("the session holds uncommitted changes; commit them first")
+        session.rollback()
+    with session.begin():
+        yield session
+
+
+@contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():

@@ -16,8 +16,7 @@ import copy
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from irt.reporting import from_dict as reporting_from_dict
 
 from .cat_bank import BankUnavailableError, DeliveryBank, DeliveryItem, delivery_bank
 from .cat_config import DEFAULT_REPORTING
+from .db import unit_of_work
 from .delivery_models import OPEN_STATUSES, Response, Student, Test, TestSession
 from .errors import ItembankError
 from .response_scoring import ResponseShapeError, check_response, score_response
@@ -156,18 +156,6 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
-
-
-@contextmanager
-def _unit_of_work(db: Session) -> Iterator[None]:
-    """One transaction per call.  A read-only transaction the caller's session has begun (a web
-    request that already looked something up) is ended first; pending changes are an error."""
-    if db.in_transaction():
-        if db.new or db.dirty or db.deleted:
-            raise RuntimeError("the session holds uncommitted changes; commit them first")
-        db.rollback()
-    with db.begin():
-        yield
 
 
 def hash_token(token: str) -> str:
@@ -406,7 +394,7 @@ def start_session(
         raise InvalidRequest("access_code must be a string")
     key = _student_key(student)
     lang = normalise_language(language)
-    with _unit_of_work(db):
+    with unit_of_work(db):
         test = db.get(Test, test_id)
         if test is None:
             raise TestNotFound(f"there is no test {test_id!r}")
@@ -489,7 +477,7 @@ def session_state(
 ) -> SessionState:
     """The session's current state (one transaction: an expired session is finished here)."""
     now = now or utcnow()
-    with _unit_of_work(db):
+    with unit_of_work(db):
         ts = _authorised(db, session_id, token, lock=False)
         if _expired(ts, now):
             ts = _authorised(db, session_id, token, lock=True)
@@ -538,7 +526,7 @@ def _record(
     now: datetime,
 ) -> SessionState:
     closed: str | None = None
-    with _unit_of_work(db):
+    with unit_of_work(db):
         ts = _authorised(db, session_id, token, lock=True)
         responses = _load_responses(db, ts.id)
         previous = next((r for r in responses if r.response_id == response_id), None)
@@ -629,7 +617,7 @@ def sessions_of_test(
     :mod:`itembank.scope`), newest first; open sessions past their deadline are finished as
     expired first (one transaction)."""
     now = now or utcnow()
-    with _unit_of_work(db):
+    with unit_of_work(db):
         overdue = db.scalars(
             select(TestSession).where(
                 TestSession.test_id == test_id,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from itembank import config
+from itembank.db import unit_of_work
 from itembank.security_models import LoginAttempt
 
 CSP = (
@@ -90,9 +91,7 @@ def login_locked(db: Session, username: str, address: str | None) -> bool:
 def note_login(db: Session, username: str, address: str | None, succeeded: bool) -> None:
     """Record one attempt (its own transaction); a success clears the pair's failures."""
     name, addr = _login_key(username, address)
-    if db.in_transaction():
-        db.rollback()  # end the request's read-only transaction; nothing is pending here
-    with db.begin():
+    with unit_of_work(db):
         if succeeded:
             db.execute(delete(LoginAttempt).where(
                 LoginAttempt.username == name, LoginAttempt.address == addr))

@@ -12,6 +12,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from itembank import audit
+from itembank.db import unit_of_work
 from itembank.delivery_models import ROLES, User
 from itembank.users import MIN_PASSWORD, UserError, create_user
 
@@ -46,9 +47,7 @@ def users() -> Response | str:
     status = 200
     if form.validate_on_submit():
         try:
-            if db.in_transaction():
-                db.rollback()
-            with db.begin():
+            with unit_of_work(db):
                 create_user(db, form.username.data or "", form.role.data or "", form.password.data or "",
                             display_name=form.display_name.data, city=form.city.data or None,
                             school=form.school.data or None)

@@ -8,8 +8,6 @@ Every page checks the role with :func:`webapp.roles.roles_required`; the rules t
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from itembank import audit, workflow
 from itembank.bank_queries import unit_schema
+from itembank.db import unit_of_work
 from itembank.errors import Problem, ProblemsError
 from itembank.models import Unit, UnitVersion
 from itembank.schema import Unit as UnitSchema
@@ -47,15 +46,6 @@ from .media import UploadError, check_image, image_src
 
 PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'none'"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
-
-
-@contextmanager
-def _transaction(db: Session) -> Iterator[None]:
-    """One transaction for a change; the read-only one a request may have begun is ended first."""
-    if db.in_transaction():
-        db.rollback()
-    with db.begin():
-        yield
 
 
 def actor() -> Actor:
@@ -144,7 +134,7 @@ def step(unit_id: str) -> Response:
     action = request.form.get("action", "")
     comment = request.form.get("comment", "")[:5000]
     try:
-        with _transaction(db):
+        with unit_of_work(db):
             if action == "comment":
                 workflow.add_comment(db, unit_id, actor(), comment)
             elif action in workflow.STEPS:
@@ -164,7 +154,7 @@ def step(unit_id: str) -> Response:
 def verify(unit_id: str, check_id: int) -> Response:
     db = get_db()
     try:
-        with _transaction(db):
+        with unit_of_work(db):
             check = workflow.verify_translation(db, check_id, actor(), request.form.get("comment", "")[:2000])
             if check.unit_id != unit_id:
                 raise WorkflowError("this check belongs to another unit")
@@ -269,7 +259,7 @@ def _media_for(row: Unit | None, content: dict[str, Any], new_images: dict[str, 
 def _save(db: Session, unit_obj: UnitSchema, new_images: dict[str, bytes], translator_only: bool,
           errors: FieldErrors) -> bool:
     try:
-        with _transaction(db):
+        with unit_of_work(db):
             result = workflow.save_version(db, unit_obj, actor(), new_images=new_images,
                                            translator_only=translator_only, comment=request.form.get("comment"))
             audit.record(db, current_user, "unit.save", f"unit:{unit_obj.id}")
@@ -394,7 +384,7 @@ def qti_export() -> Response:
     buffer = io.BytesIO()
     statuses = [s for s in request.args.getlist("status") if s in ("draft", "review", "approved", "retired")]
     export_bank_qti(get_db(), buffer, None, statuses or None)
-    with _transaction(get_db()):
+    with unit_of_work(get_db()):
         audit.record(get_db(), current_user, "qti.export", "bank", {"statuses": statuses})
     buffer.seek(0)
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name="itembank-qti.zip")
@@ -420,7 +410,7 @@ def qti_import() -> Response | str:
                     messages.append(_("Nothing in the package could be imported."))
                 if not messages:
                     db = get_db()
-                    with _transaction(db):
+                    with unit_of_work(db):
                         for loaded in bank.units:
                             workflow.save_version(db, loaded.unit, actor(), new_images=loaded.images,
                                                   action="import", comment=f"QTI: {file.filename}")

@@ -3,8 +3,6 @@ classes, a school's roster upload, a class with its students and teachers, forge
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from itembank import audit, delivery, scope
 from itembank.cat_bank import BankUnavailableError, delivery_bank
+from itembank.db import unit_of_work
 from itembank.delivery_models import School, SchoolClass, Student, Test, TestAssignment, User
 from itembank.demo import DEMO_CAT_CONFIG
 from itembank.errors import ItembankError, ProblemsError
@@ -31,16 +30,6 @@ from .forms import ClassesForm, ConfirmForm, LinkTeacherForm, RosterForm, TestFo
 
 STAFF = ("teacher", "school_admin", "admin")
 SCHOOL_ADMINS = ("school_admin", "admin")
-
-
-@contextmanager
-def _writing(db: Session) -> Iterator[None]:
-    """One transaction for a change; the request's read-only transaction (the login lookup) is
-    ended first."""
-    if db.in_transaction():
-        db.rollback()
-    with db.begin():
-        yield
 
 
 def _class_choices(db: Session) -> list[SelectChoice]:
@@ -134,7 +123,7 @@ def new_test() -> Response | tuple[str, int]:
             ]
             problem = True
         if not problem:
-            with _writing(db):
+            with unit_of_work(db):
                 test = delivery.create_test(
                     db,
                     id=form.test_id.data,
@@ -176,7 +165,7 @@ def assign(test_id: str) -> Response | tuple[str, int]:
     current = {a.class_id for a in test.assignments if a.class_id in mine}
     if form.validate_on_submit():
         wanted = set(form.classes.data or [])
-        with _writing(db):
+        with unit_of_work(db):
             test = db.get(Test, test_id)
             assert test is not None
             for assignment in list(test.assignments):
@@ -209,7 +198,7 @@ def roster() -> Response | tuple[str, int]:
         data = upload.read(MAX_ROSTER_BYTES + 1)
         own = current_user.school_id if current_user.role == "school_admin" else None
         try:
-            with _writing(db):
+            with unit_of_work(db):
                 totals = import_roster(db, data, name, school_id=own)
                 audit.record(db, current_user, "roster.import", f"roster:{name}", totals.as_dict())
         except ProblemsError as exc:
@@ -291,7 +280,7 @@ def link_teacher(class_id: int) -> Response:
     form.teacher.choices = _teacher_choices(db, klass)
     if not form.validate_on_submit():
         abort(400)
-    with _writing(db):
+    with unit_of_work(db):
         db.add(ClassTeacher(class_id=class_id, user_id=form.teacher.data))
     flash(_("The teacher is linked to the class."), "info")
     return redirect(url_for("manage.class_page", class_id=class_id))
@@ -304,7 +293,7 @@ def unlink_teacher(class_id: int, user_id: int) -> Response:
     _class_or_404(class_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    with _writing(db):
+    with unit_of_work(db):
         link = db.get(ClassTeacher, (class_id, user_id))
         if link is None:
             abort(404)
@@ -325,7 +314,7 @@ def forget(student_id: int) -> Response | str:
     form = ConfirmForm()
     if form.validate_on_submit():
         class_id = student.class_id
-        with _writing(db):
+        with unit_of_work(db):
             key = forget_student(db, student.key)
             audit.record(db, current_user, "student.forget", f"student:{key}")
         flash(_("The student's personal data are removed; their answers stay under %(key)s.",

@@ -13,8 +13,6 @@ import io
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +21,11 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 from itembank import audit
 from itembank.booklets.design import Design, design_document
 from itembank.booklets.render import KINDS, render_booklet, render_teacher_materials
+from itembank.db import unit_of_work
 from itembank.errors import DataFileError
 from itembank.research import datasets
 from itembank.research_models import Dataset
@@ -65,14 +63,6 @@ PREVIEW_PAGES = 3
 def _labels() -> dict[str, Any]:
     return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "HTML_LANG": HTML_LANG, "KIND_LABELS": KIND_LABELS,
             "TYPE_LABELS": TYPE_LABELS, "LANGUAGES": LANGUAGES}
-
-
-@contextmanager
-def _transaction(db: Session) -> Iterator[None]:
-    if db.in_transaction():
-        db.rollback()
-    with db.begin():
-        yield
 
 
 def _download(data: bytes | str, filename: str, mimetype: str) -> Response:
@@ -261,7 +251,7 @@ def _store(bank: PrintBank, choice: DesignChoice, data: bytes, filename: str, na
         if len(data) > paper.MAX_UPLOAD:
             raise DataFileError.at(filename, 0, 0, "the file is larger than 5 MB")
         design = _paper_design(bank, choice)
-        with _transaction(db):
+        with unit_of_work(db):
             ds = paper.store(db, data, filename, design, bank.units, name=name,
                              language=choice.language, window=window, user_id=current_user.id,
                              school_id=current_user.school_id)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -15,9 +13,9 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from itembank import audit, config
+from itembank.db import unit_of_work
 from itembank.delivery import cat_config
 from itembank.delivery_models import Test
 from itembank.errors import DataFileError
@@ -60,14 +58,6 @@ CODING_ERRORS = {
                    "neither code."),
 }
 research_required = roles_required(*RESEARCH_ROLES)
-
-
-@contextmanager
-def _transaction(db: Session) -> Iterator[None]:
-    if db.in_transaction():
-        db.rollback()
-    with db.begin():
-        yield
 
 
 def _svg(text: str) -> Response:
@@ -116,7 +106,7 @@ def upload() -> Response | tuple[str, int]:
         return redirect(url_for("research.index"))
     data = file.read()
     try:
-        with _transaction(db):
+        with unit_of_work(db):
             ds = datasets.upload_dataset(db, data, file.filename, name=name or file.filename,
                                          window=window, created_by=current_user.id)
     except DataFileError as exc:
@@ -138,7 +128,7 @@ def from_test() -> Response:
     test_id = request.form.get("test", "")
     if db.get(Test, test_id) is None:
         abort(404)
-    with _transaction(db):
+    with unit_of_work(db):
         ds = datasets.dataset_from_sessions(db, test_id, name=f"{test_id} (online)",
                                             created_by=current_user.id)
     flash(_("Data set %(name)s stored: %(persons)s persons, %(responses)s responses.",
@@ -189,7 +179,7 @@ def new_run() -> Response | str | tuple[str, int]:
             dif = {"group": form["dif_group"], "reference": form.get("dif_reference", "").strip(),
                    "focal": form.get("dif_focal", "").strip()}
         try:
-            with _transaction(db):
+            with unit_of_work(db):
                 run = calibration_runs.create_run(
                     db, name=form.get("name", "").strip() or _("Calibration run"),
                     dataset_ids=ids, models=models, anchor=bool(form.get("anchor")), dif=dif,
@@ -264,7 +254,7 @@ def run_plot(run_id: int, name: str) -> Response:
         return _svg(cached.svg)
     svg = _run_plot(r, name)
     try:
-        with _transaction(db):
+        with unit_of_work(db):
             db.add(PlotCache(run_id=r.id, name=key, svg=svg))
     except Exception:  # noqa: BLE001  a concurrent request cached it first: serve ours
         db.rollback()
@@ -291,7 +281,7 @@ def publish_run(run_id: int) -> Response | str:
         flash(_("The run has not finished yet."), "error")
         return redirect(url_for("research.run", run_id=run_id))
     if request.method == "POST":
-        with _transaction(db):
+        with unit_of_work(db):
             pub = publish.publish(db, r, user_id=current_user.id)
             audit.record(db, current_user, "calibration.publish", f"run:{run_id}",
                          {"calibration": pub.calibration_id})
@@ -317,7 +307,7 @@ def restore() -> Response:
     cal_id = request.form.get("calibration", "")
     if db.get(Calibration, cal_id) is None:
         abort(404)
-    with _transaction(db):
+    with unit_of_work(db):
         pub = publish.restore(db, cal_id, user_id=current_user.id)
         audit.record(db, current_user, "calibration.restore", f"calibration:{cal_id}")
     flash(_("Calibration %(id)s restored (publication %(n)s).", id=cal_id, n=pub.number), "info")
@@ -332,7 +322,7 @@ def coding_overview() -> Response | str:
     if request.method == "POST":
         try:
             share = float(request.form.get("share", "")) / 100
-            with _transaction(db):
+            with unit_of_work(db):
                 coding.set_double_share(db, share)
             flash(_("Settings saved."), "info")
         except (ValueError, coding.CodingError):
@@ -349,7 +339,7 @@ def code_item(item_id: str) -> Response | str:
     db = get_db()
     if request.method == "POST":
         try:
-            with _transaction(db):
+            with unit_of_work(db):
                 coding.give_code(db, int(request.form.get("response", "0")),
                                  request.form.get("kind", ""), request.form.get("code", ""),
                                  current_user.id, item_id=item_id)
