@@ -13,10 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from itembank.booklets.design import make_design
-from itembank.booklets.render import render_booklet, render_teacher_materials
+from itembank.bank.validation import load_bank
 from itembank.config import PROJECT_ROOT
-from itembank.validation import load_bank
+from itembank.paper.design import make_design
+from itembank.paper.render import render_booklet, render_teacher_materials
 
 
 def pages(pdf: bytes) -> int:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .delivery import create_test
-from .delivery_models import Test
+from itembank.delivery.models import Test
+from itembank.delivery.sessions import create_test
 
 DEMO_TEST_ID = "demo-cat"
 DEMO_ACCESS_CODE = "DEMO"

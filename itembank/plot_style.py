@@ -6,16 +6,19 @@ Charts are drawn with :class:`matplotlib.figure.Figure` (no pyplot state); call 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
+
+if TYPE_CHECKING:  # not in every matplotlib the project allows (>= 3.8)
+    from matplotlib.typing import RcKeyType
 
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
 FONT_FAMILY = ["Noto Sans CJK TC", "Noto Sans CJK JP", "DejaVu Sans"]
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": FONT_FAMILY,
     "axes.unicode_minus": False,  # the CJK font draws U+2212 poorly; a hyphen reads the same

@@ -113,7 +113,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def demo_bank(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """The small test bank of tests/data/units imported into the database."""
-    from itembank.importer import import_paths
+    from itembank.bank.importer import import_paths
 
     with session_factory() as session, session.begin():
         import_paths(session, [TEST_UNITS])

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from irt.calibration import Calibrator
-from itembank.responses_csv import read_responses
-from itembank.schema import LANGUAGES, OpenResponse, language_complete
-from itembank.validation import load_bank
+from itembank.bank.responses_csv import read_responses
+from itembank.bank.schema import LANGUAGES, OpenResponse, language_complete
+from itembank.bank.validation import load_bank
 from tests.conftest import REPO
 
 ITEMS = REPO / "items"

@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from itembank import delivery
-from itembank.cat_bank import BankUnavailableError
-from itembank.response_scoring import ResponseShapeError
-from itembank.student_view import item_view
+from itembank.delivery import sessions as delivery
+from itembank.delivery.cat_bank import BankUnavailableError
+from itembank.delivery.scoring import ResponseShapeError
+from itembank.delivery.student_view import item_view
 
 from .database import get_db
 from .errors import json_error

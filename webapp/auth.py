@@ -24,7 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from itembank.delivery_models import User
+from itembank.accounts.models import User
 
 from . import security
 from .database import get_db

@@ -31,11 +31,11 @@ from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from itembank import delivery
-from itembank.cat_bank import BankUnavailableError
-from itembank.models import MediaFile
-from itembank.response_scoring import ResponseShapeError
-from itembank.student_view import item_view
+from itembank.bank.models import MediaFile
+from itembank.delivery import sessions as delivery
+from itembank.delivery.cat_bank import BankUnavailableError
+from itembank.delivery.scoring import ResponseShapeError
+from itembank.delivery.student_view import item_view
 
 from .database import get_db
 from .i18n import COOKIE, COOKIE_AGE, current_language, locale_for

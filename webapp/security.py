@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from itembank import config
+from itembank.accounts.models import LoginAttempt
 from itembank.db import unit_of_work
-from itembank.security_models import LoginAttempt
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -1,7 +1,7 @@
 """Teachers follow their tests live: every session with its status (started, in progress,
 finished, expired), the number of answers, and each student's result and answers.
 
-What each user sees is narrowed in the queries themselves by :mod:`itembank.scope`: the tests
+What each user sees is narrowed in the queries themselves by :mod:`itembank.orgs.scope`: the tests
 of ``tests_visible_to`` and, within them, only the sessions of ``sessions_visible_to`` (a teacher's
 classes, a school administrator's school, a city researcher's city).  Researchers see pseudonymous
 student keys, never the schools' student ids.  Exports and reports: :mod:`webapp.manage.reports`.
@@ -13,8 +13,10 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from itembank import delivery, scope
-from itembank.delivery_models import Response, Test, TestSession
+from itembank.delivery import scope as session_scope
+from itembank.delivery import sessions as delivery
+from itembank.delivery.models import Response, Test, TestSession
+from itembank.orgs import scope
 
 from .database import get_db
 from .i18n import current_language
@@ -44,14 +46,14 @@ def student_label(ts: TestSession) -> str:
 @bp.get("/")
 def index() -> str:
     db = get_db()
-    tests = db.scalars(scope.tests_visible_to(current_user).order_by(Test.id)).all()
+    tests = db.scalars(session_scope.tests_visible_to(current_user).order_by(Test.id)).all()
     counts = {
         t.id: {s: 0 for s in ("started", "in_progress", "finished", "expired")} for t in tests
     }
     rows = db.execute(
         select(TestSession.test_id, TestSession.status, func.count())
-        .where(scope.session_clause(current_user))
-        .where(TestSession.test_id.in_(select(Test.id).where(scope.test_clause(current_user))))
+        .where(session_scope.session_clause(current_user))
+        .where(TestSession.test_id.in_(select(Test.id).where(session_scope.test_clause(current_user))))
         .group_by(TestSession.test_id, TestSession.status)
     )
     for test_id, status, count in rows:
@@ -62,7 +64,7 @@ def index() -> str:
 
 
 def _test_or_404(test_id: str) -> Test:
-    test = get_db().scalars(scope.tests_visible_to(current_user).where(Test.id == test_id)).first()
+    test = get_db().scalars(session_scope.tests_visible_to(current_user).where(Test.id == test_id)).first()
     if test is None:
         abort(404)
     return test
@@ -72,7 +74,7 @@ def _test_or_404(test_id: str) -> Test:
 def test_sessions(test_id: str) -> str:
     test = _test_or_404(test_id)
     sessions = delivery.sessions_of_test(
-        get_db(), test.id, where=scope.session_clause(current_user)
+        get_db(), test.id, where=session_scope.session_clause(current_user)
     )
     return render_template("teach/test.html", test=test, sessions=sessions, refresh=REFRESH_SECONDS)
 
@@ -82,7 +84,7 @@ def session_detail(test_id: str, session_id: str) -> str:
     test = _test_or_404(test_id)
     db = get_db()
     ts = db.scalars(
-        scope.sessions_visible_to(current_user).where(
+        session_scope.sessions_visible_to(current_user).where(
             TestSession.id == session_id, TestSession.test_id == test.id
         )
     ).first()

@@ -25,7 +25,7 @@ _ONE_PARAGRAPH = re.compile(r"^\s*<p>(.*)</p>\s*$", re.S)
 
 def unwrap_p(html: str) -> Markup:
     """Sanitised HTML of one paragraph without its <p>, for a legend or a label; several
-    paragraphs stay as they are.  The input is already sanitised (itembank.student_view)."""
+    paragraphs stay as they are.  The input is already sanitised (itembank.delivery.student_view)."""
     match = _ONE_PARAGRAPH.match(html)
     if match and "<p>" not in match.group(1):
         return Markup(match.group(1))

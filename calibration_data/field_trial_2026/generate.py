@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from irt.models import ItemParameters, sample_responses
-from itembank.schema import CalibrationRecord
-from itembank.validation import load_bank
-from itembank.yaml_params import attach_parameters
+from itembank.bank.schema import CalibrationRecord
+from itembank.bank.validation import load_bank
+from itembank.bank.yaml_params import attach_parameters
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent

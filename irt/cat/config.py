@@ -2,7 +2,7 @@
 
 Every key is optional; the defaults give a maximum-information CAT with EAP interim and WLE final
 estimates, stopping at SE 0.3 or 30 items.  The dict (as stored with a test, or read from YAML by
-``itembank.cat_config``)::
+``itembank.delivery.cat_config``)::
 
     start:      {method: fixed | easy | prior, theta: 0.0, n_easy: 5}
     prior:      {mean: 0.0, sd: 1.0}               # interim EAP/MAP prior (a person's prior wins)

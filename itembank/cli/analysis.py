@@ -1,4 +1,7 @@
-"""CLI commands that analyse data with known parameters: score, link, dif."""
+"""CLI commands that analyse data with known parameters: score, link, dif.
+
+numpy, scipy and the irt library are imported inside the commands, so that ``itembank --help``
+and the other commands start without them."""
 
 from __future__ import annotations
 
@@ -8,18 +11,22 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
 
-from irt import dif as dif_lib
-from irt import linking as linking_lib
-from irt import scoring
-from irt.models import ItemParameters, ParameterError
+from itembank.errors import DataFileError, ItembankError, Problem
 
-from ..errors import DataFileError, ItembankError, Problem
-from ..params_json import read_params
-from ..responses_csv import PERSON_ID, ResponseData, read_responses
+if TYPE_CHECKING:
+    import numpy as np
+
+    from irt.models import ItemParameters
+    from itembank.bank.responses_csv import ResponseData
+
+# The choices of the options, as the library names them (tests/itembank/cli/test_startup.py
+# checks that they stay equal to irt.scoring.METHODS and irt.linking.METHODS).
+SCORING_METHODS = ("mle", "wle", "eap", "map")
+LINKING_METHODS = ("mean-mean", "mean-sigma", "haebara", "stocking-lord")
 
 COMMANDS: list[click.Command] = []
 
@@ -27,6 +34,11 @@ COMMANDS: list[click.Command] = []
 @contextmanager
 def _errors_as_messages() -> Iterator[None]:
     """Print expected failures as one message each and exit 1, never a traceback."""
+    from irt import dif as dif_lib
+    from irt import linking as linking_lib
+    from irt import scoring
+    from irt.models import ParameterError
+
     try:
         yield
     except (
@@ -52,6 +64,8 @@ def _aligned_scores(path: str, data: ResponseData, params: ItemParameters) -> np
     An item column without parameters, or a score above an item's top category, is an error
     naming its row and column.
     """
+    import numpy as np
+
     known = set(params.ids)
     problems = [
         Problem(path, 1, k + 2, f"item {item_id!r} has no parameters in the PARAMS file")
@@ -100,7 +114,7 @@ def _number(x: float) -> str:
 @click.option(
     "--method",
     required=True,
-    type=click.Choice(scoring.METHODS),
+    type=click.Choice(SCORING_METHODS),
     help="mle, wle (Warm 1989), eap or map (prior: the PARAMS population).",
 )
 @click.option(
@@ -127,6 +141,12 @@ def score_command(
     and se (mle, wle).  An mle at the bound of [-6, 6] (all lowest or all highest scores) has
     se "inf".  EAP, MAP and plausible values use the PARAMS population N(mean, sd²) as prior.
     """
+    import numpy as np
+
+    from irt import scoring
+    from itembank.bank.params_json import read_params
+    from itembank.bank.responses_csv import PERSON_ID, read_responses
+
     with _errors_as_messages():
         pf = read_params(params_path)
         data = read_responses(responses)
@@ -170,7 +190,7 @@ def score_command(
 @click.option(
     "--method",
     required=True,
-    type=click.Choice(linking_lib.METHODS),
+    type=click.Choice(LINKING_METHODS),
     help="Mean-mean, mean-sigma, Haebara (1980) or Stocking-Lord (1983).",
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="LINK.json to write.")
@@ -181,6 +201,9 @@ def link_command(from_path: str, to_path: str, method: str, out: str) -> None:
     target scale as a/A, A·b + B, c unchanged.  Needs at least 2 common items with the same
     model in both files.
     """
+    from irt import linking as linking_lib
+    from itembank.bank.params_json import read_params
+
     with _errors_as_messages():
         frm = read_params(from_path).params
         to = read_params(to_path).params
@@ -195,6 +218,8 @@ def link_command(from_path: str, to_path: str, method: str, out: str) -> None:
 def _read_groups(path: str) -> tuple[dict[str, tuple[str, int]], int]:
     """person_id → (group, line) from a GROUPS.csv with header ``person_id,group``, and the
     1-based column of ``group``."""
+    from itembank.bank.responses_csv import PERSON_ID
+
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -261,6 +286,9 @@ def dif_command(
     (negative: harder for the focal group); ets_class A/B/C (AA/BB/CC for polytomous items,
     whose mh_d_dif is null and whose p_value is Mantel's test).
     """
+    from irt import dif as dif_lib
+    from itembank.bank.responses_csv import read_responses
+
     with _errors_as_messages():
         data = read_responses(responses)
         groups, group_col = _read_groups(groups_path)

@@ -1,4 +1,7 @@
-"""CLI commands for the bank itself: init, validate, import, export, stats, schema."""
+"""CLI commands for the bank itself: init, validate, import, export, stats, schema.
+
+The database layer is imported inside the commands that use it: ``itembank validate`` reads
+files only."""
 
 from __future__ import annotations
 
@@ -8,14 +11,9 @@ from pathlib import Path
 
 import click
 
-from .. import audit, config
-from ..db import session_factory, transaction
-from ..errors import Problem, ProblemsError
-from ..exporter import export_bank
-from ..importer import import_paths
-from ..migrate import upgrade
-from ..stats import bank_stats
-from ..validation import load_bank
+from itembank import config
+from itembank.errors import Problem, ProblemsError
+
 from .database import engine_from_settings, open_bank
 
 
@@ -30,6 +28,10 @@ def print_problems(problems: Iterable[Problem]) -> None:
 @click.option("--demo", is_flag=True, help="Also import the demo bank (items/) and create the demo test.")
 def init(demo: bool) -> None:
     """Create or upgrade the database schema (Alembic); with --demo, load the demo bank."""
+    from itembank.bank.importer import import_paths
+    from itembank.db import session_factory, transaction
+    from itembank.migrate import upgrade
+
     settings = config.load()
     engine = engine_from_settings()
     upgrade(engine)
@@ -40,7 +42,7 @@ def init(demo: bool) -> None:
     try:
         with transaction(factory) as session:
             report = import_paths(session, [settings.items_path], author="itembank init --demo")
-            from ..demo import create_demo_content
+            from itembank.demo import create_demo_content
 
             extra = create_demo_content(session)
     except ProblemsError as exc:
@@ -59,6 +61,8 @@ def validate(paths: tuple[Path, ...]) -> None:
 
     Each problem is printed as FILE:LINE:COLUMN: message.  Exit status 1 if there is any.
     """
+    from itembank.bank.validation import load_bank
+
     bank = load_bank(paths)
     if bank.problems:
         print_problems(bank.problems)
@@ -71,6 +75,10 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_(paths: tuple[Path, ...]) -> None:
     """Import unit files into the bank, all or nothing; changed content makes a new version."""
+    from itembank.accounts import audit
+    from itembank.bank.importer import import_paths
+    from itembank.db import transaction
+
     factory = open_bank()
     try:
         with transaction(factory) as session:
@@ -92,6 +100,10 @@ def import_(paths: tuple[Path, ...]) -> None:
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 def export(out: Path) -> None:
     """Write the bank as YAML, one file per unit, with images and calibration records."""
+    from itembank.accounts import audit
+    from itembank.bank.exporter import export_bank
+    from itembank.db import transaction
+
     factory = open_bank()
     with factory() as session:
         files = export_bank(session, out)
@@ -105,6 +117,8 @@ def export(out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the default is a readable table).")
 def stats(as_json: bool) -> None:
     """The bank's make-up: units, items by type, dimension and domain, languages, calibration."""
+    from itembank.bank.stats import bank_stats
+
     factory = open_bank()
     with factory() as session:
         result = bank_stats(session)
@@ -123,7 +137,7 @@ def stats(as_json: bool) -> None:
 @click.command("schema")
 def schema() -> None:
     """Print the JSON Schema of a unit file (for editors)."""
-    from ..schema import json_schema
+    from itembank.bank.schema import json_schema
 
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 

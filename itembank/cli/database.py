@@ -3,16 +3,20 @@ schema is missing."""
 
 from __future__ import annotations
 
-import click
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
-from .. import config
-from ..db import make_engine, session_factory
-from ..migrate import current_revision
+import click
+
+from itembank import config
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def engine_from_settings() -> Engine:
+    from itembank.db import make_engine
+
     settings = config.load()
     if settings.database_url.startswith("sqlite:///"):
         settings.instance_path.mkdir(parents=True, exist_ok=True)
@@ -21,6 +25,9 @@ def engine_from_settings() -> Engine:
 
 def open_bank() -> sessionmaker[Session]:
     """A session factory on an initialised database, or a ClickException saying to run init."""
+    from itembank.db import session_factory
+    from itembank.migrate import current_revision
+
     engine = engine_from_settings()
     if current_revision(engine) is None:
         raise click.ClickException(

@@ -13,18 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from irt.assembly import InfeasibleAssembly, assemble
+from itembank import config
+from itembank.errors import ProblemsError
 
-from .. import config
-from ..assembly_spec import build_task, forms_document, read_spec, write_forms
-from ..errors import ProblemsError
-from ..responses_csv import write_responses
-from ..schema import LANGUAGES, Unit
-from ..validation import load_bank
+if TYPE_CHECKING:
+    from itembank.bank.schema import Unit
+
 from .bank import print_problems
+
+LANGUAGES = ("zh-TW", "en")  # itembank.bank.schema.LANGUAGES (checked by tests/itembank/cli/test_startup.py)
 
 
 @dataclass
@@ -37,10 +38,11 @@ class BankUnits:
 def _from_database() -> BankUnits | None:
     from sqlalchemy import select
 
-    from ..bank_queries import latest_versions, unit_schema
-    from ..db import session_factory
-    from ..migrate import current_revision
-    from ..models import MediaFile
+    from itembank.bank.models import MediaFile
+    from itembank.bank.queries import latest_versions, unit_schema
+    from itembank.db import session_factory
+    from itembank.migrate import current_revision
+
     from .database import engine_from_settings
 
     engine = engine_from_settings()
@@ -62,6 +64,8 @@ def _from_database() -> BankUnits | None:
 
 def bank_units(items: Path | None) -> BankUnits:
     """The approved units (see the module docstring for where they come from)."""
+    from itembank.bank.validation import load_bank
+
     if items is None:
         found = _from_database()
         if found is not None:
@@ -96,6 +100,9 @@ _items_option = click.option(
 @_items_option
 def assemble_cmd(spec: Path, out: Path, items: Path | None) -> None:
     """Assemble linear forms from whole units by the constraints and objective of SPEC.yaml."""
+    from irt.assembly import InfeasibleAssembly, assemble
+    from itembank.paper.assembly_spec import build_task, forms_document, read_spec, write_forms
+
     with _problems_exit():
         data, doc = read_spec(spec)
         bank = bank_units(items)
@@ -126,7 +133,7 @@ def assemble_cmd(spec: Path, out: Path, items: Path | None) -> None:
 def design_cmd(out: Path, clusters: int | None, positions: int | None, blocks: int,
                cluster_minutes: float, unit_ids: str | None, items: Path | None) -> None:
     """Group units into time-balanced clusters and rotate them over booklets (a cyclic BIBD)."""
-    from ..booklets.design import make_design, write_design
+    from itembank.paper.design import make_design, write_design
 
     with _problems_exit():
         bank = bank_units(items)
@@ -163,8 +170,8 @@ def _select(units: list[Unit], unit_ids: str | None) -> list[Unit]:
 def booklets_cmd(out: Path, language: str, design_path: Path | None, test_name: str | None,
                  only: tuple[int, ...], items: Path | None) -> None:
     """Print every booklet of the design as PDF, and the answer key and coding guide for teachers."""
-    from ..booklets.design import make_design, read_design, write_design
-    from ..booklets.render import render_booklet, render_teacher_materials
+    from itembank.paper.design import make_design, read_design, write_design
+    from itembank.paper.render import render_booklet, render_teacher_materials
 
     with _problems_exit():
         bank = bank_units(items)
@@ -213,8 +220,9 @@ def booklets_cmd(out: Path, language: str, design_path: Path | None, test_name: 
 @_items_option
 def paper_responses_cmd(answers: Path, design_path: Path, out: Path, items: Path | None) -> None:
     """Score paper answers (ANSWERS.csv: person_id, booklet, raw answers per item) into RESPONSES.csv."""
-    from ..booklets.design import read_design
-    from ..booklets.paper_responses import score_answers
+    from itembank.bank.responses_csv import write_responses
+    from itembank.paper.design import read_design
+    from itembank.paper.paper_responses import score_answers
 
     with _problems_exit():
         bank = bank_units(items)

@@ -8,17 +8,13 @@ import warnings
 from pathlib import Path
 
 import click
-import numpy as np
 
-from irt.calibration import CalibrationError, CalibrationWarning, Calibrator
-from irt.calibration_mstep import FIT_MODELS
-from irt.models import DICHOTOMOUS
+from itembank.errors import DataFileError, Problem, ProblemsError
 
-from ..errors import DataFileError, Problem, ProblemsError
-from ..params_json import params_file_from_result, read_params, write_params
-from ..responses_csv import read_responses
-
+# irt.calibration_mstep.FIT_MODELS, without importing numpy for --help (checked by
+# tests/itembank/cli/test_startup.py); numpy and irt are imported inside the command.
 CLI_MODELS = ("rasch", "2pl", "3pl", "grm", "gpcm", "pcm")
+FIT_MODELS = CLI_MODELS
 
 
 def read_item_models(path: str | Path, known: list[str]) -> dict[str, str]:
@@ -99,6 +95,10 @@ def calibrate_command(
     administered.  --item-models FILE is a CSV `item_id,model` (models rasch, 2pl, 3pl, grm,
     gpcm, pcm); items not listed get --model.  See docs/calibration.md.
     """
+    from irt.calibration import CalibrationError, CalibrationWarning, Calibrator
+    from itembank.bank.params_json import params_file_from_result, read_params, write_params
+    from itembank.bank.responses_csv import read_responses
+
     try:
         data = read_responses(responses)
         per_item = read_item_models(item_models, data.item_ids) if item_models else {}
@@ -159,6 +159,10 @@ def _check_score_ranges(
     anchor_file,  # ParamsFile | None
 ) -> None:
     """Every score above its item's range as FILE:ROW:COLUMN (dichotomous: 0/1; anchors: 0..m)."""
+    import numpy as np
+
+    from irt.models import DICHOTOMOUS
+
     problems: list[Problem] = []
     anchor_pos = {} if anchor_file is None else {i: k for k, i in enumerate(anchor_file.params.ids)}
     for j, item_id in enumerate(data.item_ids):

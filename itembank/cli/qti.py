@@ -6,11 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..db import transaction
-from ..errors import ProblemsError
-from ..importer import import_bank
-from ..qti import export_bank_qti, read_qti_package
-from ..validation import LoadedBank
+from itembank.errors import ProblemsError
+
 from .bank import print_problems
 from .database import open_bank
 
@@ -23,6 +20,8 @@ from .database import open_bank
               help="Export only units whose latest version has this status (repeatable).")
 def export_qti_command(out: Path, unit_ids: tuple[str, ...], statuses: tuple[str, ...]) -> None:
     """Write the bank (or a selection) as an IMS QTI 3.0 content package OUT.zip."""
+    from itembank.qti import export_bank_qti
+
     factory = open_bank()
     with factory() as session:
         with out.open("wb") as stream:
@@ -42,6 +41,8 @@ def export_qti_command(out: Path, unit_ids: tuple[str, ...], statuses: tuple[str
 def import_qti_command(package: Path, skip_unmapped: bool) -> None:
     """Import a QTI 3.0 content package (or a QTI 2.1/2.2/3.0 item file) into the bank, all or nothing."""
     try:
+        from itembank.qti import read_qti_package
+
         bank = read_qti_package(package.read_bytes(), package.name)
     except ProblemsError as exc:
         print_problems(exc.problems)
@@ -55,6 +56,10 @@ def import_qti_command(package: Path, skip_unmapped: bool) -> None:
         click.echo(f"skipped: {problem}", err=True)
     if not bank.units:
         raise click.ClickException("nothing in the package could be imported")
+    from itembank.bank.importer import import_bank
+    from itembank.bank.validation import LoadedBank
+    from itembank.db import transaction
+
     factory = open_bank()
     try:
         with transaction(factory) as session:

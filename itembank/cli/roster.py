@@ -7,10 +7,8 @@ from pathlib import Path
 
 import click
 
-from .. import audit
-from ..db import transaction
-from ..errors import ItembankError, ProblemsError
-from ..roster import forget_student, import_roster, read_roster_file
+from itembank.errors import ItembankError, ProblemsError
+
 from .bank import print_problems
 from .database import open_bank
 
@@ -30,6 +28,10 @@ def import_(path: Path, as_json: bool) -> None:
     class they were taken in.  Any problem is printed as ROSTER.csv:ROW:COLUMN: message and nothing
     is written.
     """
+    from itembank.accounts import audit
+    from itembank.db import transaction
+    from itembank.orgs.roster import import_roster, read_roster_file
+
     factory = open_bank()
     try:
         data = read_roster_file(path)
@@ -54,6 +56,10 @@ def forget(student: str) -> None:
     STUDENT is the pseudonymous key (s-...) or SCHOOL:STUDENT_ID (CITY:SCHOOL:STUDENT_ID when the
     school code is used in several cities).
     """
+    from itembank.accounts import audit
+    from itembank.db import transaction
+    from itembank.delivery.forget import forget_student
+
     factory = open_bank()
     try:
         with transaction(factory) as session:

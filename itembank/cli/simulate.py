@@ -6,18 +6,18 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
 
-from irt.cat import CatBank, CatBankError
-from irt.cat.config import EXPOSURE_METHODS
-from irt.cat.simulator import SimulationResult, derive_sympson_hetter, replay, simulate, summarize
+from itembank.errors import DataFileError, ProblemsError
 
-from ..cat_config import CatConfigFileError, load_cat_config
-from ..errors import DataFileError, ProblemsError
-from ..params_json import read_params
+if TYPE_CHECKING:
+    from irt.cat.simulator import SimulationResult
+
+# irt.cat.config.EXPOSURE_METHODS, without importing the CAT engine for --help (checked by
+# tests/itembank/cli/test_startup.py); numpy and irt are imported inside the command.
+EXPOSURE_METHODS = ("none", "randomesque", "sympson-hetter")
 
 REPLAYED_SESSIONS = 20
 """Sessions re-run one answer at a time through ``next_step`` to time it as a web app would."""
@@ -64,6 +64,13 @@ def simulate_cat(
     exposure.parameters in the config, the parameters are derived by simulation first and written
     to the report (``config.exposure.parameters``) for use in the live test's config.
     """
+    import numpy as np
+
+    from irt.cat import CatBank, CatBankError
+    from irt.cat.simulator import derive_sympson_hetter, replay, simulate, summarize
+    from itembank.bank.params_json import read_params
+    from itembank.delivery.cat_config import CatConfigFileError, load_cat_config
+
     try:
         pf = read_params(params_path)
     except ProblemsError as exc:
@@ -145,6 +152,8 @@ _REPORT_ORDER = (
 
 
 def _jsonable(x: Any) -> Any:
+    import numpy as np
+
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, list | tuple):

@@ -6,9 +6,8 @@ import sys
 
 import click
 
-from ..db import transaction
-from ..delivery_models import ROLES
-from ..users import UserError, create_user
+from itembank.accounts.roles import ROLES
+
 from .database import open_bank
 
 
@@ -28,6 +27,9 @@ def user() -> None:
 def create(username: str, role: str, password_stdin: bool, city: str | None, school: str | None,
            display_name: str | None) -> None:
     """Create the user USERNAME with ROLE; without --password-stdin the password is asked twice."""
+    from itembank.accounts.users import UserError, create_user
+    from itembank.db import transaction
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -7,22 +7,26 @@ import socket
 
 import click
 
-from ..research import jobs
-from ..research.calibration_runs import HANDLERS
 from .database import open_bank
+
+# itembank.research.jobs.DEFAULT_STALE_AFTER (tests/itembank/cli/test_startup.py checks it)
+STALE_AFTER = 120.0
 
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty (for scripts and cron).")
 @click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds between looks at an empty queue.")
-@click.option("--stale-after", default=jobs.DEFAULT_STALE_AFTER, show_default=True,
+@click.option("--stale-after", default=STALE_AFTER, show_default=True,
               type=click.FloatRange(min=5), help="Seconds without a heartbeat after which a "
               "running job is taken over (its worker is presumed dead).")
 @click.option("--name", default=None, help="This worker's name in the job table "
               "(default: host:pid).")
 def worker(burst: bool, poll: float, stale_after: float, name: str | None) -> None:
     """Claim queued jobs one at a time and run them; Ctrl-C stops after the running job."""
+    from itembank.research import jobs
+    from itembank.research.calibration_runs import HANDLERS
+
     factory = open_bank()
     label = name or f"{socket.gethostname()}:{os.getpid()}"
     click.echo(f"worker {label}: waiting for jobs", err=True)

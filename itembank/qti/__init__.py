@@ -1,8 +1,8 @@
 """IMS QTI 3.0 content packages in and out of the bank (QTI 2.1/2.2 items read too).
 
 ``export_qti(units, images, out)`` writes a package; ``read_qti_package(data, name)`` reads one into
-a :class:`QtiBank` (a :class:`~itembank.validation.LoadedBank` with notes) for
-:func:`itembank.importer.import_bank`.  See docs/qti.md.
+a :class:`QtiBank` (a :class:`~itembank.bank.validation.LoadedBank` with notes) for
+:func:`itembank.bank.importer.import_bank`.  See docs/qti.md.
 """
 
 from .export import ExportSummary, export_bank_qti, export_qti, package_files

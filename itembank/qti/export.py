@@ -14,7 +14,7 @@ from typing import BinaryIO
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from ..schema import (
+from itembank.bank.schema import (
     LANGUAGES,
     CalibrationRecord,
     ComplexChoice,
@@ -29,6 +29,7 @@ from ..schema import (
     TextBlock,
     Unit,
 )
+
 from .markup import markdown_elements
 from .names import (
     ASI_SCHEMA_URL,
@@ -465,9 +466,9 @@ class ExportSummary:
 def export_bank_qti(session: Session, out: BinaryIO, unit_ids: Sequence[str] | None = None,
                     statuses: Sequence[str] | None = None) -> ExportSummary:
     """Export the latest version of the bank's units (optionally some ids / statuses) to ``out``."""
-    from ..bank_queries import latest_versions, unit_schema
-    from ..exporter import calibration_record
-    from ..models import Calibration, MediaFile
+    from itembank.bank.exporter import calibration_record
+    from itembank.bank.models import Calibration, MediaFile
+    from itembank.bank.queries import latest_versions, unit_schema
 
     versions = latest_versions(session, statuses)
     if unit_ids:

@@ -13,8 +13,9 @@ from typing import Any
 
 from lxml import etree
 
-from ..errors import Problem
-from ..validation import IMAGE_TYPES
+from itembank.bank.validation import IMAGE_TYPES
+from itembank.errors import Problem
+
 from .markup import local, plain_text, to_markdown
 from .names import QTI3, XML_LANG, bank_id, language_code
 

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from ..errors import Problem, ProblemsError
+from itembank.errors import Problem, ProblemsError
 
 MAX_PACKAGE_BYTES = 100 * 1024 * 1024  # the zip file itself
 MAX_MEMBER_BYTES = 20 * 1024 * 1024  # one file inside, uncompressed

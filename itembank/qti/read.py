@@ -3,7 +3,7 @@ and every loss named by file and element.
 
 ``read_qti_package(data, name)`` returns a :class:`QtiBank`: the units that could be mapped, the
 problems (what could not be mapped), and notes (what was mapped with a loss, such as a text copied
-into the missing language).  Import it with :func:`itembank.importer.import_bank` in one transaction.
+into the missing language).  Import it with :func:`itembank.bank.importer.import_bank` in one transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from ..errors import Problem, ProblemsError
-from ..schema import LANGUAGES, CalibrationRecord, Unit
-from ..validation import LoadedBank, LoadedUnit
+from itembank.bank.schema import LANGUAGES, CalibrationRecord, Unit
+from itembank.bank.validation import LoadedBank, LoadedUnit
+from itembank.errors import Problem, ProblemsError
+
 from .import_v2 import is_qti2, to_qti3
 from .import_v3 import UNKNOWN, Draft, Text, map_item, map_stimulus
 from .markup import local

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import Problem
+from itembank.errors import Problem
+
 from .package import parse_xml
 
 ASI_XSD = "imsqti_asiv3p0p1_v1p0.xsd"

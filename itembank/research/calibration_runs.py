@@ -18,13 +18,13 @@ from irt.dif import DIFError, mantel_haenszel
 from irt.fit import mean_squares, rmsd, s_x2
 from irt.models import ItemParameters as IrtParameters
 from irt.scoring import eap
+from itembank.bank.models import ItemVersion
+from itembank.bank.params_json import _jsonable, params_file_from_result, params_to_document
+from itembank.bank.queries import in_use_versions
 
-from ..bank_queries import in_use_versions
-from ..models import ItemVersion
-from ..params_json import _jsonable, params_file_from_result, params_to_document
-from ..research_models import CalibrationRun, Dataset
 from . import jobs
 from .datasets import Matrix, latest_item_versions, load_matrix
+from .models import CalibrationRun, Dataset
 
 ITEM_TYPES = ("single_choice", "multiple_choice", "complex_choice", "short_response", "open_response")
 DICHOTOMOUS_MODELS = ("rasch", "2pl", "3pl")

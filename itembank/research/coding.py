@@ -18,10 +18,10 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from irt.agreement import Agreement, cohen_kappa
+from itembank.bank.models import ItemVersion
+from itembank.delivery.models import Response
 
-from ..delivery_models import Response
-from ..models import ItemVersion
-from ..research_models import ResearchSetting, ResponseCode
+from .models import ResearchSetting, ResponseCode
 
 CODER_ROLES = ("researcher", "admin")
 DEFAULT_DOUBLE_SHARE = 0.2

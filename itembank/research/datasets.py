@@ -4,7 +4,7 @@ of a test's online sessions, the response matrix of any selection, and CSV expor
 Upload format: ``person_id``, then any of the background columns ``city, school, class, grade,
 language, gender, window`` (and ``booklet``, ignored), then one column per item id of the bank;
 integer scores from 0, blank = not administered.  An upload with an unknown item, a score above an
-item's maximum, a duplicate person or any cell that :func:`itembank.responses_csv.read_responses`
+item's maximum, a duplicate person or any cell that :func:`itembank.bank.responses_csv.read_responses`
 refuses is refused as a whole with FILE:ROW:COLUMN problems, and nothing is stored.
 """
 
@@ -22,12 +22,14 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ..delivery_models import City, School, SchoolClass, Student, TestSession
-from ..delivery_models import Response as SessionResponse
-from ..errors import DataFileError, Problem
-from ..models import Item, ItemVersion, UnitVersion
-from ..research_models import Dataset, DatasetPerson, DatasetResponse
-from ..responses_csv import PERSON_ID, read_responses
+from itembank.bank.models import Item, ItemVersion, UnitVersion
+from itembank.bank.responses_csv import PERSON_ID, read_responses
+from itembank.delivery.models import Response as SessionResponse
+from itembank.delivery.models import TestSession
+from itembank.errors import DataFileError, Problem
+from itembank.orgs.models import City, School, SchoolClass, Student
+
+from .models import Dataset, DatasetPerson, DatasetResponse
 from .scope import Scope, restrict_dataset_persons, scope_for
 
 BACKGROUND_COLUMNS = ("city", "school", "class", "grade", "language", "gender", "window")
@@ -136,7 +138,7 @@ def upload_dataset(
             value = fields[columns[column]].strip() if columns[column] < len(fields) else ""
             row[_FIELD.get(column, column)] = value or (row.get(column) if column == "window" else None)
         person_rows.append(row)
-    version_ids = {i: versions[i].id for i in parsed.item_ids}
+    version_ids: dict[str, int | None] = {i: versions[i].id for i in parsed.item_ids}
     _store(session, dataset, person_rows, parsed.item_ids, parsed.scores, version_ids)
     return dataset
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..research_models import Job
+from .models import Job
 
 DEFAULT_STALE_AFTER = 120.0  # seconds without a heartbeat before a running job is taken over
 HEARTBEAT_EVERY = 1.0  # seconds between progress writes

@@ -19,8 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from irt.models import ItemParameters as IrtParameters  # noqa: E402
 from irt.models import expected_score, test_information  # noqa: E402
-
-from ..plot_style import figure  # noqa: E402
+from itembank.plot_style import figure  # noqa: E402
 
 rcParams["svg.hashsalt"] = "gc-itembank"
 BLUE, ORANGE, GREY = "#1f5f8b", "#c25e00", "#6b7280"

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from irt.linking import LinkingError, stocking_lord, transform
 from irt.models import ItemParameters as IrtParameters
+from itembank.bank.models import Calibration, ItemParameters
 
-from ..models import Calibration, ItemParameters
-from ..research_models import CalibrationRun, Publication
 from .calibration_runs import current_item_versions, current_parameters, run_params
+from .models import CalibrationRun, Publication
 
 
 class PublishError(ValueError):
@@ -165,7 +165,7 @@ def restore(session: Session, calibration_id: str, *, user_id: int | None = None
 
 def calibrations(session: Session) -> list[tuple[Calibration, int, int]]:
     """Every calibration with its number of parameter rows and of item versions pointing at it."""
-    from ..models import ItemVersion
+    from itembank.bank.models import ItemVersion
 
     counts = dict(session.execute(
         select(ItemParameters.calibration_id, func.count(ItemParameters.id))

@@ -26,8 +26,8 @@ from irt.models import log_likelihood
 from irt.reporting import ProficiencyLevels, ReportingScale
 from irt.reporting import from_dict as reporting_from_dict
 from irt.scoring import eap, plausible_values
+from itembank.delivery.cat_config import DEFAULT_REPORTING
 
-from ..cat_config import DEFAULT_REPORTING
 from .datasets import Matrix
 from .scope import Scope
 

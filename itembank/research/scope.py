@@ -1,5 +1,5 @@
 """Which row-level research data a user may see, decided by the project's one scope module
-(:mod:`itembank.scope`) in the query itself.
+(:mod:`itembank.orgs.scope`) in the query itself.
 
 Row-level data (a data set's persons, a test's sessions) pass through :func:`restrict_dataset_persons`
 and :func:`restrict_sessions`.  Reports compute aggregates over every city (above the minimum group
@@ -16,11 +16,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from .. import scope as org_scope
-from ..delivery_models import TestSession
-from ..research_models import DatasetPerson
+from itembank.delivery import scope as session_scope
+from itembank.delivery.models import TestSession
+from itembank.orgs import scope as org_scope
 
-S = TypeVar("S", bound=Select[Any])
+from .models import DatasetPerson
+
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])  # a select of any columns
 
 
 @dataclass(frozen=True)
@@ -63,4 +65,4 @@ def restrict_dataset_persons(stmt: S, scope: Scope) -> S:
 
 def restrict_sessions(stmt: S, scope: Scope) -> S:
     """``stmt`` (selecting from or joined with :class:`TestSession`) narrowed to the scope."""
-    return stmt.where(org_scope.session_clause(scope.user))
+    return stmt.where(session_scope.session_clause(scope.user))

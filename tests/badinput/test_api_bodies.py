@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from itembank.delivery_models import Response, TestSession
+from itembank.delivery.models import Response, TestSession
 from tests.webapp.conftest import app, client  # noqa: F401  (fixtures)
 
 FAST = settings(max_examples=60, deadline=None,

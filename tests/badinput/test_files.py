@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from itembank.bank.responses_csv import read_responses
+from itembank.bank.validation import load_bank, parse_unit_text
 from itembank.errors import ItembankError, Problem, ProblemsError
+from itembank.orgs.roster import import_roster, parse_roster
 from itembank.qti.read import read_qti_package
-from itembank.responses_csv import read_responses
-from itembank.roster import import_roster, parse_roster
-from itembank.validation import load_bank, parse_unit_text
 
 TEST_UNITS = Path(__file__).resolve().parents[1] / "data" / "units"
 GOOD_UNIT = sorted(TEST_UNITS.glob("*.yaml"))[0].read_text("utf-8")
@@ -177,7 +177,7 @@ def test_hostile_qti_packages_raise_problems(raw: bytes) -> None:
 
 # -- an import that fails writes nothing -----------------------------------------------------------
 def _counts(factory: sessionmaker[Session]) -> dict[str, int]:
-    from itembank.delivery_models import City, School, SchoolClass, Student
+    from itembank.orgs.models import City, School, SchoolClass, Student
 
     with factory() as s:
         return {m.__name__: s.scalar(select(func.count()).select_from(m)) or 0
@@ -200,8 +200,8 @@ def test_a_roster_with_one_bad_row_writes_nothing(session_factory: sessionmaker[
 def test_importing_a_bank_with_one_broken_unit_writes_nothing(
     tmp_path: Path, session_factory: sessionmaker[Session]
 ) -> None:
-    from itembank.importer import import_paths
-    from itembank.models import Unit
+    from itembank.bank.importer import import_paths
+    from itembank.bank.models import Unit
 
     for path in TEST_UNITS.glob("*.yaml"):
         (tmp_path / path.name).write_text(path.read_text("utf-8"), "utf-8")

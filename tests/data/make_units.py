@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from itembank.schema import CalibrationRecord, Unit
-from itembank.yaml_export import calibration_yaml, unit_yaml
+from itembank.bank.schema import CalibrationRecord, Unit
+from itembank.bank.yaml_export import calibration_yaml, unit_yaml
 
 HERE = Path(__file__).resolve().parent / "units"
 CAL = "test-calibration"

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from itembank.importer import import_paths
+from itembank.bank.importer import import_paths
 from itembank.research import calibration_runs, datasets
-from itembank.research_models import CalibrationRun, Job
+from itembank.research.models import CalibrationRun, Job
 from tests.conftest import REPO
-from tests.itembank.research_data import field_trial_csv
+from tests.itembank.research.research_data import field_trial_csv
 
 pytestmark = pytest.mark.slow
 

@@ -18,10 +18,10 @@ from irt.assembly import (
     explain_infeasibility,
     unit_totals,
 )
-from itembank.assembly_spec import build_task
+from itembank.bank.validation import load_bank
 from itembank.config import PROJECT_ROOT
 from itembank.errors import ProblemsError
-from itembank.validation import load_bank
+from itembank.paper.assembly_spec import build_task
 from tests.conftest import TEST_UNITS
 
 

@@ -1,7 +1,7 @@
 """Guards on the per-request cost found while load testing: recording an answer takes a bounded
 number of SQL statements (no N+1, one bank fingerprint query per answer), the fingerprint is one
 round trip that still changes when the bank changes, and the API's cached item view is exactly
-what :func:`itembank.student_view.item_view` renders."""
+what :func:`itembank.delivery.student_view.item_view` renders."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select, update
 
-from itembank.cat_bank import bank_fingerprint
-from itembank.models import ItemParameters
-from itembank.student_view import item_view
+from itembank.bank.models import ItemParameters
+from itembank.delivery.cat_bank import bank_fingerprint
+from itembank.delivery.student_view import item_view
 from tests.webapp.conftest import app, client, good_response  # noqa: F401  (fixtures)
 
 
@@ -70,7 +70,7 @@ def test_the_fingerprint_changes_with_the_parameters(app: Flask) -> None:  # noq
 
 
 def test_the_cached_item_view_is_the_rendered_view(app: Flask, client: FlaskClient) -> None:  # noqa: F811
-    from itembank import delivery
+    from itembank.delivery import sessions as delivery
     from webapp.database import get_db
 
     for language in ("en", "zh-TW"):

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from itembank.delivery_models import ROLES
-from itembank.users import create_user
+from itembank.accounts.models import ROLES
+from itembank.accounts.users import create_user
 from tests.webapp.conftest import app, client  # noqa: F401  (fixtures)
 from webapp.database import get_db
 

@@ -15,9 +15,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from itembank import audit
+from itembank.accounts import audit
+from itembank.accounts.models import AuditEntry, LoginAttempt
 from itembank.db import Base
-from itembank.security_models import AuditEntry, LoginAttempt
 from webapp import create_app
 from webapp.database import get_db
 
@@ -137,7 +137,7 @@ def test_the_cli_and_the_manage_pages_write_the_audit_log(
         assert all(r.actor.startswith("cli:") for r in rows)
         assert rows[2].detail["students"] == 2 and re.match(r"student:s-", rows[3].object)
     # the manage page's forget is recorded with the logged-in user
-    from itembank.delivery_models import Student
+    from itembank.orgs.models import Student
 
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():

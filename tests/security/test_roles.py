@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from werkzeug.routing import Rule
 
-from itembank.delivery_models import ROLES
+from itembank.accounts.models import ROLES
 
 from .conftest import login_as, start_api_session, student_client
 
@@ -165,7 +165,7 @@ def test_student_pages_never_show_keys_guides_or_parameters(app: Flask) -> None:
     accepted answer, coding-guide text or IRT parameter of any item of the bank."""
     import html as html_lib
 
-    from itembank.cat_bank import delivery_bank
+    from itembank.delivery.cat_bank import delivery_bank
     from tests.webapp.conftest import good_response
     from tests.webapp.test_api import forbidden_strings
 

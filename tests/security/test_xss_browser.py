@@ -15,10 +15,10 @@ import pytest
 import yaml
 from werkzeug.serving import make_server
 
-from itembank.cat_bank import clear_cache
+from itembank.bank.importer import import_paths
 from itembank.db import make_engine, session_factory
-from itembank.delivery import create_test
-from itembank.importer import import_paths
+from itembank.delivery.cat_bank import clear_cache
+from itembank.delivery.sessions import create_test
 from itembank.migrate import upgrade
 from webapp import create_app
 

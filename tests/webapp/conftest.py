@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from itembank.cat_bank import clear_cache
+from itembank.delivery.cat_bank import clear_cache
 from itembank.demo import create_demo_content
 from webapp import create_app
 

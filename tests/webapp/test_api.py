@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from itembank.delivery_models import Response, TestSession
+from itembank.delivery.models import Response, TestSession
 
 from .conftest import bad_responses, good_response
 
@@ -205,7 +205,7 @@ def test_the_access_code_ignores_case_and_rejoining_resumes(client: FlaskClient)
 
 
 def test_items_never_carry_keys_guides_or_parameters(app: Flask, client: FlaskClient) -> None:
-    from itembank.cat_bank import delivery_bank
+    from itembank.delivery.cat_bank import delivery_bank
 
     with app.extensions["itembank_sessionmaker"]() as db:
         bank = delivery_bank(db)

@@ -16,12 +16,12 @@ from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from itembank.bank_queries import in_use_versions, unit_schema
-from itembank.delivery_models import User
-from itembank.models import MediaFile, Unit
-from itembank.student_view import item_view
-from itembank.users import create_user
-from itembank.workflow_models import TranslationCheck
+from itembank.accounts.models import User
+from itembank.accounts.users import create_user
+from itembank.authoring.models import TranslationCheck
+from itembank.bank.models import MediaFile, Unit
+from itembank.bank.queries import in_use_versions, unit_schema
+from itembank.delivery.student_view import item_view
 from webapp.database import get_db
 
 from .conftest import csrf_token
@@ -211,7 +211,7 @@ def test_yaml_editor_reports_like_validate(people: Flask, client: FlaskClient) -
     broken = text.replace("process: ", "process: nonsense_", 1)
     reply = client.post("/author/units/T-02/yaml", data={"yaml": broken, "csrf_token": csrf_token(page)})
     assert reply.status_code == 422
-    from itembank.validation import parse_unit_text
+    from itembank.bank.validation import parse_unit_text
 
     _unit, _doc, problems = parse_unit_text(broken, "T-02.yaml")
     shown = reply.get_data(as_text=True)

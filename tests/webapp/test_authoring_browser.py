@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from itembank.accounts.users import create_user
+from itembank.bank.importer import import_paths
+from itembank.bank.models import Unit
 from itembank.db import make_engine, session_factory
-from itembank.importer import import_paths
 from itembank.migrate import upgrade
-from itembank.models import Unit
-from itembank.users import create_user
 from webapp import create_app
 
 pytestmark = pytest.mark.browser

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from itembank.cat_bank import clear_cache
+from itembank.bank.importer import import_paths
 from itembank.db import make_engine, session_factory
+from itembank.delivery.cat_bank import clear_cache
 from itembank.demo import create_demo_content
-from itembank.importer import import_paths
 from itembank.migrate import upgrade
 from webapp import create_app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.security import generate_password_hash
 
-from itembank.delivery_models import User
+from itembank.accounts.models import User
 from tests.webapp.conftest import csrf_token
 
 

@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from itembank.delivery_models import Student, Test, TestSession
-from itembank.models import Item
-from itembank.org_models import ClassTeacher
-from itembank.roster import roster_totals
+from itembank.bank.models import Item
+from itembank.delivery.models import Test, TestSession
+from itembank.orgs.models import ClassTeacher, Student
+from itembank.orgs.roster import roster_totals
 
 from .conftest import csrf_token
 from .test_scope import World, build_world, class_of, ids_of, login, name

@@ -15,12 +15,14 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from itembank.cat_bank import clear_cache
+from itembank.accounts.models import User
+from itembank.bank.importer import import_paths
 from itembank.db import make_engine, session_factory
-from itembank.delivery_models import City, School, Student, TestSession, User
+from itembank.delivery.cat_bank import clear_cache
+from itembank.delivery.models import TestSession
 from itembank.demo import create_demo_content
-from itembank.importer import import_paths
 from itembank.migrate import upgrade
+from itembank.orgs.models import City, School, Student
 from webapp import create_app
 
 pytestmark = pytest.mark.browser

@@ -16,11 +16,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from itembank.bank_queries import in_use_versions, unit_schema
-from itembank.booklets.design import make_design
-from itembank.research_models import Dataset, DatasetPerson, DatasetResponse
-from itembank.response_scoring import score_response
-from itembank.schema import ComplexChoice, MultipleChoice, OpenResponse, ShortResponse, SingleChoice
+from itembank.bank.queries import in_use_versions, unit_schema
+from itembank.bank.schema import (
+    ComplexChoice,
+    MultipleChoice,
+    OpenResponse,
+    ShortResponse,
+    SingleChoice,
+)
+from itembank.delivery.scoring import score_response
+from itembank.paper.design import make_design
+from itembank.research.models import Dataset, DatasetPerson, DatasetResponse
 
 from .conftest import csrf_token
 from .test_scope import add_user, login
@@ -30,7 +36,7 @@ FIVE_BOOKLETS = re.compile(r"/print/booklets/(\d+)\.pdf")
 
 @pytest.fixture
 def people(app: Flask) -> None:
-    from itembank.roster import import_roster
+    from itembank.orgs.roster import import_roster
 
     with app.extensions["itembank_sessionmaker"]() as db, db.begin():
         import_roster(db, b"city,school,class,student_id,name,grade,language,gender\n"

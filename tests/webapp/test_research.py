@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from itembank.importer import import_paths
+from itembank.accounts.users import create_user
+from itembank.bank.importer import import_paths
 from itembank.research import calibration_runs, jobs
-from itembank.users import create_user
 
 from ..conftest import REPO
-from ..itembank.research_data import field_trial_csv
+from ..itembank.research.research_data import field_trial_csv
 from .conftest import csrf_token
 
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
-from itembank.importer import import_paths
+from itembank.accounts.users import create_user
+from itembank.bank.importer import import_paths
 from itembank.research import calibration_runs, jobs
-from itembank.users import create_user
 from tests.browser import launch_chromium
 
 from ..conftest import REPO
-from ..itembank.research_data import field_trial_csv
+from ..itembank.research.research_data import field_trial_csv
 
 SHOTS = Path("/tmp/research-shots")
 

@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from itembank.delivery_models import Response
-from itembank.research_models import ResponseCode
-from itembank.users import create_user
+from itembank.accounts.users import create_user
+from itembank.delivery.models import Response
+from itembank.research.models import ResponseCode
 
-from ..itembank.test_research_coding import AUTO, OPEN, PASSWORD, set_share, sit
+from ..itembank.research.test_coding import AUTO, OPEN, PASSWORD, set_share, sit
 from .conftest import csrf_token
 
 ANSWERS = ["因為每個人的立場不同，所以看法不同。", "<script>alert(1)</script> I think so", ""]
@@ -24,7 +24,7 @@ ANSWERS = ["因為每個人的立場不同，所以看法不同。", "<script>al
 
 @pytest.fixture
 def coded_app(app: Flask, session_factory: sessionmaker[Session]) -> Flask:
-    from itembank import delivery
+    from itembank.delivery import sessions as delivery
 
     with session_factory() as s, s.begin():
         delivery.create_test(s, id="open-t", title={"zh-TW": "開放題", "en": "Open items"},

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
-from itembank.delivery_models import Response
+from itembank.delivery.models import Response
 from tests.browser import launch_chromium
 
-from ..itembank.test_research_coding import OPEN, PASSWORD, set_share
+from ..itembank.research.test_coding import OPEN, PASSWORD, set_share
 from .test_research_coding import ANSWERS
 from .test_research_coding import coded_app as coded_app  # noqa: F401  (the fixture)
 

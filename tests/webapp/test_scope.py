@@ -15,10 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from itembank.delivery import create_test, hash_token
-from itembank.delivery_models import School, SchoolClass, Student, TestAssignment, TestSession, User
-from itembank.org_models import ClassTeacher
-from itembank.roster import import_roster
+from itembank.accounts.models import User
+from itembank.delivery.models import TestAssignment, TestSession
+from itembank.delivery.sessions import create_test, hash_token
+from itembank.orgs.models import ClassTeacher, School, SchoolClass, Student
+from itembank.orgs.roster import import_roster
 
 from .conftest import csrf_token
 
@@ -58,7 +59,7 @@ def add_user(
     school_row = db.scalars(select(School).where(School.code == school)).first() if school else None
     city_id = school_row.city_id if school_row else None
     if city:
-        from itembank.delivery_models import City
+        from itembank.orgs.models import City
 
         city_id = db.scalars(select(City.id).where(City.code == city)).first()
     user = User(username=username, password_hash=generate_password_hash(PASSWORD), role=role,

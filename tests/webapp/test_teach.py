@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from itembank.delivery_models import User
+from itembank.accounts.models import User
 
 from .conftest import csrf_token
 

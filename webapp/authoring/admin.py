@@ -11,10 +11,10 @@ from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from itembank import audit
+from itembank.accounts import audit
+from itembank.accounts.models import ROLES, User
+from itembank.accounts.users import MIN_PASSWORD, UserError, create_user
 from itembank.db import unit_of_work
-from itembank.delivery_models import ROLES, User
-from itembank.users import MIN_PASSWORD, UserError, create_user
 
 from ..database import get_db
 from ..roles import roles_required

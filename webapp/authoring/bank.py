@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from irt.models import ItemParameters as IrtParameters
 from irt.models import test_information
-from itembank.bank_queries import in_use_versions, latest_versions, parameter_records
-from itembank.models import ItemVersion, UnitVersion
-from itembank.workflow import local_texts, open_check_counts
+from itembank.authoring.workflow import local_texts, open_check_counts
+from itembank.bank.models import ItemVersion, UnitVersion
+from itembank.bank.queries import in_use_versions, latest_versions, parameter_records
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Side-by-side differences between two versions of a unit, line by line over their canonical YAML
-(:func:`itembank.yaml_export.unit_yaml`): rows for an HTML table whose cells the template escapes."""
+(:func:`itembank.bank.yaml_export.unit_yaml`): rows for an HTML table whose cells the template escapes."""
 
 from __future__ import annotations
 

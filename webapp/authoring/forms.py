@@ -2,7 +2,7 @@
 content, the buttons that add and remove parts, the translator's text-only overlay, and the
 placing of validation problems beside the fields they concern.
 
-The form's content is turned into YAML and validated by :func:`itembank.validation.parse_unit_text`,
+The form's content is turned into YAML and validated by :func:`itembank.bank.validation.parse_unit_text`,
 exactly like a file or the YAML editor: one validation, the same messages.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from itembank.bank.schema import LANGUAGES
 from itembank.errors import Problem
-from itembank.schema import LANGUAGES
 
 PREFIX = "u."
 MULTI = {"u.metadata.grade_band"}

@@ -1,7 +1,7 @@
 """Checks on an uploaded stimulus image before it is stored as a MediaFile (by its sha256).
 
 Types: PNG, JPEG, GIF, WebP and SVG, recognised by their bytes (the name's extension must agree);
-at most :data:`itembank.validation.MAX_IMAGE_BYTES`.  SVG is *refused*, not rewritten, when it
+at most :data:`itembank.bank.validation.MAX_IMAGE_BYTES`.  SVG is *refused*, not rewritten, when it
 holds anything active or external: scripts, ``foreignObject``, event-handler attributes, DOCTYPE or
 entities, or links (``href``) other than to a fragment inside the file or a ``data:image/`` URI.
 Refusing keeps what is stored exactly what the author uploaded; a clean drawing passes.
@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from lxml import etree
 
-from itembank.validation import IMAGE_TYPES, MAX_IMAGE_BYTES
+from itembank.bank.validation import IMAGE_TYPES, MAX_IMAGE_BYTES
 
 SIGNATURES = {
     ".png": (b"\x89PNG\r\n\x1a\n",),

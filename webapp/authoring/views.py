@@ -15,16 +15,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from itembank import audit, workflow
-from itembank.bank_queries import unit_schema
-from itembank.db import unit_of_work
-from itembank.errors import Problem, ProblemsError
-from itembank.models import Unit, UnitVersion
-from itembank.schema import Unit as UnitSchema
-from itembank.stats import bank_stats
-from itembank.student_view import item_view
-from itembank.validation import parse_unit_text
-from itembank.workflow import (
+from itembank.accounts import audit
+from itembank.authoring import workflow
+from itembank.authoring.workflow import (
     AUTHORS,
     EDITORS,
     READERS,
@@ -33,7 +26,15 @@ from itembank.workflow import (
     Actor,
     WorkflowError,
 )
-from itembank.yaml_export import dump_yaml
+from itembank.bank.models import Unit, UnitVersion
+from itembank.bank.queries import unit_schema
+from itembank.bank.schema import Unit as UnitSchema
+from itembank.bank.stats import bank_stats
+from itembank.bank.validation import parse_unit_text
+from itembank.bank.yaml_export import dump_yaml
+from itembank.db import unit_of_work
+from itembank.delivery.student_view import item_view
+from itembank.errors import Problem, ProblemsError
 
 from ..database import get_db
 from ..i18n import current_language
@@ -180,7 +181,7 @@ def diff(unit_id: str) -> str:
 
 
 def _yaml(version: UnitVersion) -> str:
-    from itembank.yaml_export import unit_yaml
+    from itembank.bank.yaml_export import unit_yaml
 
     return unit_yaml(unit_schema(version))
 
@@ -205,7 +206,7 @@ def preview(unit_id: str, number: int) -> str:
 @roles_required(*READERS)
 def print_preview(unit_id: str, number: int) -> Response:
     """The unit as a printed booklet shows it (the booklet renderer's HTML, its own document)."""
-    from itembank.booklets.render import booklet_html
+    from itembank.paper.render import booklet_html
 
     row = _unit_or_404(unit_id)
     version = _version_or_404(row, number)

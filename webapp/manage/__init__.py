@@ -1,7 +1,7 @@
 """Tests, classes and rosters (blueprint ``manage``, /manage): teachers create tests and assign
 them to their classes, school administrators upload their school's roster and link teachers to
 classes, administrators forget a student's personal data; everyone sees results as their scope
-allows (reports and exports in :mod:`.reports`).  Every list is narrowed by :mod:`itembank.scope`
+allows (reports and exports in :mod:`.reports`).  Every list is narrowed by :mod:`itembank.orgs.scope`
 in its query.  :func:`register` binds the blueprint to the app."""
 
 from __future__ import annotations

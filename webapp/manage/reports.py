@@ -14,9 +14,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from irt.reporting import from_dict as reporting_from_dict
-from itembank import config, scope
-from itembank.delivery import cat_config
-from itembank.delivery_models import City, School, SchoolClass, Student, Test, TestSession
+from itembank import config
+from itembank.delivery import scope as session_scope
+from itembank.delivery.models import Test, TestSession
+from itembank.delivery.sessions import cat_config
+from itembank.orgs import scope
+from itembank.orgs.models import City, School, SchoolClass, Student
 
 from ..database import get_db
 from ..roles import roles_required
@@ -33,7 +36,7 @@ def min_group_size() -> int:
 
 
 def _test_or_404(test_id: str) -> Test:
-    test = get_db().scalars(scope.tests_visible_to(current_user).where(Test.id == test_id)).first()
+    test = get_db().scalars(session_scope.tests_visible_to(current_user).where(Test.id == test_id)).first()
     if test is None:
         abort(404)
     return test
@@ -67,7 +70,7 @@ def summary(test_id: str) -> str:
     test = _test_or_404(test_id)
     minimum = min_group_size()
     groups = {
-        by: scope.group_summaries(
+        by: session_scope.group_summaries(
             get_db(), current_user, test_id=test.id, by=by, min_group_size=minimum
         )
         for by in GROUPINGS
@@ -88,7 +91,7 @@ def summary_csv(test_id: str) -> Response:
     rows: list[list[Any]] = [
         ["group", "city", "school", "class", "n", "mean", "se", *[f"level_{lv}" for lv in levels]]
     ]
-    for g in scope.group_summaries(
+    for g in session_scope.group_summaries(
         get_db(),
         current_user,
         test_id=test.id,
@@ -121,7 +124,7 @@ def sessions_csv(test_id: str) -> Response:
         .outerjoin(SchoolClass, TestSession.class_id == SchoolClass.id)
         .outerjoin(School, SchoolClass.school_id == School.id)
         .outerjoin(City, School.city_id == City.id)
-        .where(TestSession.test_id == test.id, scope.session_clause(current_user))
+        .where(TestSession.test_id == test.id, session_scope.session_clause(current_user))
         .order_by(TestSession.started_at)
     )
     header = ["session", "student", "city", "school", "class", "language", "status", "answered",

@@ -14,14 +14,19 @@ from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
-from itembank import audit, delivery, scope
-from itembank.cat_bank import BankUnavailableError, delivery_bank
+from itembank.accounts import audit
+from itembank.accounts.models import User
 from itembank.db import unit_of_work
-from itembank.delivery_models import School, SchoolClass, Student, Test, TestAssignment, User
+from itembank.delivery import scope as session_scope
+from itembank.delivery import sessions as delivery
+from itembank.delivery.cat_bank import BankUnavailableError, delivery_bank
+from itembank.delivery.forget import forget_student
+from itembank.delivery.models import Test, TestAssignment
 from itembank.demo import DEMO_CAT_CONFIG
 from itembank.errors import ItembankError, ProblemsError
-from itembank.org_models import ClassTeacher
-from itembank.roster import MAX_ROSTER_BYTES, forget_student, import_roster
+from itembank.orgs import scope
+from itembank.orgs.models import ClassTeacher, School, SchoolClass, Student
+from itembank.orgs.roster import MAX_ROSTER_BYTES, import_roster
 
 from ..database import get_db
 from ..roles import roles_required
@@ -77,7 +82,7 @@ def index() -> str:
     ):
         teachers.setdefault(class_id, []).append(display or username)
     tests = db.scalars(
-        select(Test).where(scope.manageable_test_clause(current_user)).order_by(Test.id)
+        select(Test).where(session_scope.manageable_test_clause(current_user)).order_by(Test.id)
     ).all()
     return render_template(
         "manage/index.html", classes=classes, counts=counts, teachers=teachers, tests=tests
@@ -155,7 +160,7 @@ def new_test() -> Response | tuple[str, int]:
 def assign(test_id: str) -> Response | tuple[str, int]:
     db = get_db()
     test = db.scalars(
-        select(Test).where(Test.id == test_id, scope.manageable_test_clause(current_user))
+        select(Test).where(Test.id == test_id, session_scope.manageable_test_clause(current_user))
     ).first()
     if test is None:
         abort(404)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itembank.bank_queries import in_use_versions, unit_schema
-from itembank.booklets.design import Design, make_design
-from itembank.models import MediaFile
-from itembank.schema import LANGUAGES, Unit
+from itembank.bank.models import MediaFile
+from itembank.bank.queries import in_use_versions, unit_schema
+from itembank.bank.schema import LANGUAGES, Unit
+from itembank.paper.design import Design, make_design
 
 MAX_CLUSTERS = 60
 MAX_POSITIONS = 8

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from itembank.booklets.design import Design, read_design
-from itembank.booklets.paper_responses import score_answers
-from itembank.delivery_models import City, School
+from itembank.bank.responses_csv import ResponseData
+from itembank.bank.schema import ComplexChoice, MultipleChoice, Unit
 from itembank.errors import DataFileError, Problem, ProblemsError
+from itembank.orgs.models import City, School
+from itembank.paper.design import Design, read_design
+from itembank.paper.paper_responses import score_answers
 from itembank.research.datasets import upload_dataset
-from itembank.research_models import Dataset
-from itembank.responses_csv import ResponseData
-from itembank.schema import ComplexChoice, MultipleChoice, Unit
+from itembank.research.models import Dataset
 
 MAX_UPLOAD = 5_000_000
 

@@ -22,14 +22,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from itembank import audit
-from itembank.booklets.design import Design, design_document
-from itembank.booklets.render import KINDS, render_booklet, render_teacher_materials
+from itembank.accounts import audit
+from itembank.bank.schema import LANGUAGES
 from itembank.db import unit_of_work
 from itembank.errors import DataFileError
+from itembank.paper.design import Design, design_document
+from itembank.paper.render import KINDS, render_booklet, render_teacher_materials
 from itembank.research import datasets
-from itembank.research_models import Dataset
-from itembank.schema import LANGUAGES
+from itembank.research.models import Dataset
 
 from ..database import get_db
 from ..i18n import current_language

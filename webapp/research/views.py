@@ -14,16 +14,17 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from itembank import audit, config
+from itembank import config
+from itembank.accounts import audit
+from itembank.bank.models import Calibration
 from itembank.db import unit_of_work
-from itembank.delivery import cat_config
-from itembank.delivery_models import Test
+from itembank.delivery.models import Test
+from itembank.delivery.sessions import cat_config
+from itembank.delivery.student_view import render_markdown
 from itembank.errors import DataFileError
-from itembank.models import Calibration
 from itembank.research import calibration_runs, coding, datasets, plots, publish, reports
+from itembank.research.models import CalibrationRun, Dataset, PlotCache, Publication
 from itembank.research.scope import scope_for
-from itembank.research_models import CalibrationRun, Dataset, PlotCache, Publication
-from itembank.student_view import render_markdown
 
 from ..database import get_db
 from ..i18n import current_language

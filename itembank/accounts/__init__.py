@@ -1,0 +1,1 @@
+"""Accounts: users and their roles, password and login security, the audit log."""

@@ -1,0 +1,2 @@
+"""Authoring: the review workflow (draft → review → approved → retired), its comments, history and
+translation checks."""

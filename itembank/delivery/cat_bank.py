@@ -1,0 +1,198 @@
+"""Build the CAT engine's bank (:class:`irt.cat.CatBank`) from the database, with what delivery needs
+beside it: each item's schema object (for the student view and scoring) and its stored version.
+
+Adaptive tests use the latest *approved* version of every unit (narrowed by the test's item
+filter); items with parameters that are scored at once route, open responses are delivered within
+their unit but do not route.  Fixed tests get a bank of their item list, each item its own "unit",
+so that any order is a valid history and the final θ is estimated the same way.
+
+Built banks are cached per process, keyed by a fingerprint of the bank's stored state: a cache,
+never state; a changed bank (a new version, new parameters, a status change) gets a new key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session
+
+from irt.cat import BankItem, CatBank
+from irt.models import ItemParameters as IrtParameters
+from itembank.bank.models import ItemParameters, ItemVersion, UnitVersion
+from itembank.bank.queries import in_use_versions, unit_schema
+from itembank.bank.schema import AUTO_SCORED
+from itembank.bank.schema import Unit as UnitSchema
+
+CACHE_SIZE = 32
+
+
+class BankUnavailableError(Exception):
+    """The test's bank is empty or names items that are not in the bank."""
+
+
+@dataclass(frozen=True)
+class DeliveryItem:
+    """One deliverable item: its schema object, the unit it belongs to and its stored version."""
+
+    item: Any  # an itembank.bank.schema item (SingleChoice | ... | OpenResponse)
+    unit: UnitSchema
+    unit_version_id: int
+    item_version_id: int
+    media: Mapping[str, str]  # the unit version's image src -> sha256
+
+
+@dataclass(frozen=True)
+class DeliveryBank:
+    """The engine's bank and, per item id, the item as delivered."""
+
+    cat: CatBank
+    items: Mapping[str, DeliveryItem]
+    fingerprint: tuple[Any, ...]
+
+
+def bank_fingerprint(session: Session) -> tuple[Any, ...]:
+    """Cheap aggregates that change whenever the deliverable bank changes: a new unit version, a
+    status change, new or re-attached or re-estimated parameters.  One round trip (it runs on
+    every delivery request): the three aggregates are scalar subqueries of one SELECT."""
+    versions = select(
+        func.max(UnitVersion.id),
+        func.count(UnitVersion.id).filter(UnitVersion.status == "approved"),
+    ).subquery()
+    params = select(
+        func.max(ItemParameters.id),
+        func.sum(ItemParameters.a),
+        func.sum(ItemParameters.c),
+        func.count(ItemParameters.id),
+    ).subquery()
+    attached = select(
+        func.sum(ItemVersion.parameters_id), func.count(ItemVersion.parameters_id)
+    ).subquery()
+    # each side is one row: join them on TRUE (a cross join without the cartesian warning)
+    joined = versions.join(params, true()).join(attached, true())
+    row = session.execute(select(versions, params, attached).select_from(joined)).one()
+    return tuple(row)
+
+
+_cache: dict[tuple[Any, ...], DeliveryBank] = {}
+_lock = threading.Lock()
+
+
+def delivery_bank(
+    session: Session,
+    *,
+    kind: str = "adaptive",
+    item_filter: Mapping[str, Any] | None = None,
+    items: Sequence[str] | None = None,
+) -> DeliveryBank:
+    """The (cached) bank of a test: ``kind`` "adaptive" with an ``item_filter`` (keys ``units``,
+    ``dimensions``, ``domains``, each a list), or "fixed" with its ``items`` in order."""
+    fingerprint = bank_fingerprint(session)
+    key = (
+        session.get_bind().engine.url.render_as_string(hide_password=True),
+        fingerprint,
+        kind,
+        json.dumps(item_filter or {}, sort_keys=True),
+        tuple(items or ()),
+    )
+    with _lock:
+        found = _cache.get(key)
+    if found is not None:
+        return found
+    if kind == "fixed":
+        built = _build_fixed(session, list(items or ()), fingerprint)
+    else:
+        built = _build_adaptive(session, item_filter or {}, fingerprint)
+    with _lock:
+        if len(_cache) >= CACHE_SIZE:
+            _cache.clear()
+        _cache[key] = built
+    return built
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _approved(session: Session) -> list[UnitVersion]:
+    return in_use_versions(session, "approved")
+
+
+def _entries(version: UnitVersion) -> list[tuple[DeliveryItem, ItemVersion]]:
+    unit = unit_schema(version)
+    return [
+        (DeliveryItem(item, unit, version.id, iv.id, dict(version.media or {})), iv)
+        for item, iv in zip(unit.items, version.item_versions, strict=True)
+    ]
+
+
+def _record(item_id: str, p: ItemParameters) -> dict[str, Any]:
+    return {"id": item_id, "model": p.model, "a": p.a, "b": p.b, "c": p.c}
+
+
+def _keep(version: UnitVersion, item_filter: Mapping[str, Any]) -> bool:
+    units = item_filter.get("units")
+    dimensions = item_filter.get("dimensions")
+    domains = item_filter.get("domains")
+    return (
+        (not units or version.unit_id in units)
+        and (not dimensions or version.dimension in dimensions)
+        and (not domains or version.content_domain in domains)
+    )
+
+
+def _build_adaptive(
+    session: Session, item_filter: Mapping[str, Any], fingerprint: tuple[Any, ...]
+) -> DeliveryBank:
+    bank_items: list[BankItem] = []
+    records: list[dict[str, Any]] = []
+    delivered: dict[str, DeliveryItem] = {}
+    for version in _approved(session):
+        if not _keep(version, item_filter):
+            continue
+        for entry, iv in _entries(version):
+            item = entry.item
+            dimension = str(item.dimension or version.dimension)
+            auto = item.type in AUTO_SCORED
+            bank_items.append(
+                BankItem(item.id, version.unit_id, dimension, version.content_domain, auto)
+            )
+            if iv.parameters is not None and auto:
+                records.append(_record(item.id, iv.parameters))
+            delivered[item.id] = entry
+    if not records:
+        raise BankUnavailableError("no approved unit with calibrated items matches this test")
+    cat = CatBank.build(IrtParameters.from_records(records), bank_items)
+    return DeliveryBank(cat, delivered, fingerprint)
+
+
+def _build_fixed(
+    session: Session, item_ids: list[str], fingerprint: tuple[Any, ...]
+) -> DeliveryBank:
+    if not item_ids:
+        raise BankUnavailableError("this fixed test has no items")
+    found: dict[str, tuple[DeliveryItem, ItemVersion]] = {}
+    for version in _approved(session):
+        for entry, iv in _entries(version):
+            if entry.item.id in item_ids:
+                found[entry.item.id] = (entry, iv)
+    missing = [i for i in item_ids if i not in found]
+    if missing:
+        raise BankUnavailableError(
+            f"items not in an approved unit of the bank: {', '.join(missing)}"
+        )
+    bank_items = []
+    records = []
+    for item_id in item_ids:
+        entry, iv = found[item_id]
+        auto = entry.item.type in AUTO_SCORED
+        bank_items.append(BankItem(item_id, item_id, None, None, auto))
+        if iv.parameters is not None and auto:
+            records.append(_record(item_id, iv.parameters))
+    cat = CatBank.build(IrtParameters.from_records(records), bank_items)
+    return DeliveryBank(cat, {i: found[i][0] for i in item_ids}, fingerprint)

@@ -1,0 +1,157 @@
+"""ORM models of delivery: tests with their assignments, test sessions and the responses recorded
+in them.  The people they refer to are in :mod:`itembank.orgs.models` and :mod:`itembank.accounts.models`.
+
+A session's bearer token is stored only as its SHA-256 hash.  Responses are unique per
+(session, sequence) and per (session, response_id): a retried or concurrent request can neither
+record an answer twice nor leave a gap.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from itembank.bank.models import utcnow
+from itembank.db import Base
+
+if TYPE_CHECKING:
+    from itembank.accounts.models import User
+    from itembank.orgs.models import School, SchoolClass, Student
+
+TEST_KINDS = ("adaptive", "fixed")
+SESSION_STATUSES = ("started", "in_progress", "finished", "expired")
+OPEN_STATUSES = ("started", "in_progress")
+
+
+# -- tests --------------------------------------------------------------------------------------
+class Test(Base):
+    """A test students can take: adaptive (a CAT over a filtered bank) or fixed (an item list).
+
+    ``cat_config`` is the plain dict of :class:`irt.cat.CatConfig` (reporting included);
+    ``item_filter`` narrows an adaptive test's bank (``units``, ``dimensions``, ``domains``);
+    ``items`` is a fixed test's item ids in delivery order."""
+
+    __tablename__ = "tests"
+    __test__ = False  # not a pytest test class
+    __table_args__ = (CheckConstraint("kind IN ('adaptive', 'fixed')", name="kind"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[dict[str, str]] = mapped_column(JSON)  # {"zh-TW": ..., "en": ...}
+    kind: Mapped[str] = mapped_column(String(16), default="adaptive")
+    cat_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    item_filter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    items: Mapped[list[str] | None] = mapped_column(JSON)
+    access_code: Mapped[str] = mapped_column(String(64))
+    opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    time_limit_minutes: Mapped[int | None] = mapped_column(Integer)
+    show_score: Mapped[bool] = mapped_column(Boolean, default=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User | None] = relationship(back_populates="tests")
+    assignments: Mapped[list[TestAssignment]] = relationship(
+        back_populates="test", cascade="all, delete-orphan"
+    )
+    sessions: Mapped[list[TestSession]] = relationship(back_populates="test")
+
+
+class TestAssignment(Base):
+    """A test given to a whole school or to one class.  A test with no assignment is open to any
+    student id (like the demo)."""
+
+    __tablename__ = "test_assignments"
+    __test__ = False
+    __table_args__ = (
+        CheckConstraint(
+            "(school_id IS NULL) <> (class_id IS NULL)", name="school_or_class"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    test_id: Mapped[str] = mapped_column(ForeignKey("tests.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_classes.id"), index=True)
+
+    test: Mapped[Test] = relationship(back_populates="assignments")
+    school: Mapped[School | None] = relationship()
+    school_class: Mapped[SchoolClass | None] = relationship()
+
+
+class TestSession(Base):
+    """One student's sitting of a test.  Its state is its stored responses: the next item is
+    recomputed from them (and ``seed``) on every request, so any worker can serve it and a crash
+    loses nothing."""
+
+    __tablename__ = "test_sessions"
+    __test__ = False
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('started', 'in_progress', 'finished', 'expired')", name="status"
+        ),
+        Index("ix_test_sessions_test_id_student_key", "test_id", "student_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, URL-safe
+    test_id: Mapped[str] = mapped_column(ForeignKey("tests.id"), index=True)
+    student_key: Mapped[str] = mapped_column(String(64))  # the student id as entered
+    student_ref: Mapped[int | None] = mapped_column(ForeignKey("students.id"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_classes.id"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    token_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of the bearer token
+    status: Mapped[str] = mapped_column(String(16), default="started", index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    theta: Mapped[float | None] = mapped_column(Float)
+    se: Mapped[float | None] = mapped_column(Float)
+    scale_score: Mapped[float | None] = mapped_column(Float)
+    scale_se: Mapped[float | None] = mapped_column(Float)
+    level: Mapped[str | None] = mapped_column(String(16))
+
+    test: Mapped[Test] = relationship(back_populates="sessions")
+    student: Mapped[Student | None] = relationship()
+    school_class: Mapped[SchoolClass | None] = relationship()
+    responses: Mapped[list[Response]] = relationship(
+        back_populates="session", order_by="Response.sequence", cascade="all, delete-orphan"
+    )
+
+
+class Response(Base):
+    """One answer, in the order given (``sequence`` from 1).  ``score`` is None until an open
+    response is coded by a person."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        UniqueConstraint("session_id", "sequence"),
+        UniqueConstraint("session_id", "response_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("test_sessions.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    response_id: Mapped[str] = mapped_column(String(64))
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("item_versions.id"), index=True)
+    response: Mapped[Any] = mapped_column(JSON)
+    score: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    session: Mapped[TestSession] = relationship(back_populates="responses")

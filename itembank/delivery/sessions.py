@@ -1,0 +1,638 @@
+"""Deliver tests: start a session, compute its current item, record answers idempotently, keep the
+server-side timer and finish with a reporting-scale result.  No web framework here: the API and
+the delivery pages call these functions and map their typed errors to status codes.
+
+A session's state is its stored responses.  The current item is recomputed on every call by the
+CAT engine, a pure function of (bank, config, stored history, the session's seed), so that any
+worker, after any crash or restart, serves the same next item.  Each call that writes is one
+transaction; recording locks the session row (SELECT ... FOR UPDATE on PostgreSQL, the database
+write lock on SQLite) and the responses' unique keys (session, sequence) and (session,
+response_id) make a second recording of one answer impossible.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from irt.cat import CatConfig, CatConfigError, CatHistoryError, finish, next_step
+from irt.reporting import from_dict as reporting_from_dict
+from itembank.db import unit_of_work
+from itembank.errors import ItembankError
+from itembank.orgs.models import Student
+
+from .cat_bank import BankUnavailableError, DeliveryBank, DeliveryItem, delivery_bank
+from .cat_config import DEFAULT_REPORTING
+from .models import OPEN_STATUSES, Response, Test, TestSession
+from .scoring import ResponseShapeError, check_response, score_response
+
+__all__ = [
+    "AccessDenied",
+    "BankUnavailableError",
+    "DeliveryError",
+    "InvalidRequest",
+    "ItemConflict",
+    "NotOnRoster",
+    "ResponseShapeError",
+    "SessionClosed",
+    "SessionNotFound",
+    "SessionState",
+    "Started",
+    "TestNotFound",
+    "create_test",
+    "normalise_language",
+    "record_response",
+    "result_view",
+    "session_state",
+    "start_session",
+    "tests_for_code",
+    "time_left",
+    "sessions_of_test",
+]
+
+LANGUAGES = ("zh-TW", "en")
+MAX_KEY_LENGTH = 64
+
+
+# -- errors -------------------------------------------------------------------------------------
+class DeliveryError(ItembankError):
+    """Base of the errors a delivery call raises on purpose; ``code`` names the kind."""
+
+    code = "delivery_error"
+
+
+class InvalidRequest(DeliveryError):
+    """A missing or malformed field (student id, language, response id)."""
+
+    code = "invalid_request"
+
+
+class TestNotFound(DeliveryError):
+    code = "test_not_found"
+    __test__ = False
+
+
+class AccessDenied(DeliveryError):
+    """Wrong access code, outside the test's window, or not on the roster of an assigned test."""
+
+    code = "access_denied"
+
+
+class NotOnRoster(AccessDenied):
+    """The test is assigned to classes (or schools) and this student id is on none of their
+    rosters.  The message is in the language the student chose, for the join page and the API."""
+
+    MESSAGES = {
+        "zh-TW": "這個學號不在這份測驗的學生名單上。請檢查學號，或請老師協助。",
+        "en": "This student ID is not on the list of students for this test. "
+        "Please check your student ID or ask your teacher.",
+    }
+
+    def __init__(self, language: str) -> None:
+        super().__init__(self.MESSAGES.get(language, self.MESSAGES["en"]))
+        self.language = language
+
+
+class SessionNotFound(DeliveryError):
+    """No session with this id for this token (an unknown id and a wrong token look the same)."""
+
+    code = "session_not_found"
+
+
+class ItemConflict(DeliveryError):
+    """An answer to an item that is not the current one, or a response id reused for a
+    different answer.  Nothing was recorded."""
+
+    code = "item_conflict"
+
+
+class SessionClosed(ItemConflict):
+    """The session is finished or its time is up; nothing more is recorded."""
+
+    code = "session_closed"
+
+
+# -- values -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionState:
+    """Where a session stands: ``status`` (started, in_progress, finished, expired), the number of
+    answers recorded, and the current item (None when finished)."""
+
+    session: TestSession
+    status: str
+    answered: int
+    item: DeliveryItem | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class Started:
+    """A started (or resumed) session and its bearer token, the only time the token is seen."""
+
+    state: SessionState
+    token: str
+    resumed: bool
+
+
+# -- small helpers ------------------------------------------------------------------------------
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back; everything stored is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def normalise_language(value: Any) -> str:
+    """Return "zh-TW" or "en" from the usual spellings (zh_TW, zh-Hant-TW, zh_Hant_TW, en-GB, ...)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest('language must be "zh-TW" or "en"')
+    lowered = value.strip().lower().replace("_", "-")
+    if lowered.startswith("zh"):
+        return "zh-TW"
+    if lowered == "en" or lowered.startswith("en-"):
+        return "en"
+    raise InvalidRequest(f'language {value!r} is not offered; use "zh-TW" or "en"')
+
+
+def _student_key(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest("student must be a non-empty string (the student's id)")
+    key = " ".join(value.split())
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidRequest(f"student must be at most {MAX_KEY_LENGTH} characters")
+    return key
+
+
+def cat_config(test: Test) -> CatConfig:
+    """The test's engine configuration, with the default reporting scale and levels if it has
+    none of its own."""
+    data = copy.deepcopy(test.cat_config or {})
+    data.setdefault("reporting", copy.deepcopy(DEFAULT_REPORTING))
+    return CatConfig.from_dict(data)
+
+
+def _bank(db: Session, test: Test) -> DeliveryBank:
+    return delivery_bank(db, kind=test.kind, item_filter=test.item_filter, items=test.items)
+
+
+def _history(responses: Sequence[Response]) -> list[tuple[str, int | None]]:
+    return [(r.item_id, r.score) for r in responses]
+
+
+def _next_item(
+    bank: DeliveryBank,
+    test: Test,
+    config: CatConfig,
+    history: list[tuple[str, int | None]],
+    seed: int,
+) -> str | None:
+    """The item to deliver after ``history``, or None when the test is over."""
+    if test.kind == "fixed":
+        order = list(test.items or ())
+        return order[len(history)] if len(history) < len(order) else None
+    try:
+        step = next_step(bank.cat, config, history, seed)
+    except CatHistoryError as exc:
+        raise BankUnavailableError(
+            f"the bank changed under this session and its history no longer fits: {exc}"
+        ) from exc
+    return None if step.finished else step.item
+
+
+def _finish(
+    db: Session,
+    ts: TestSession,
+    bank: DeliveryBank,
+    config: CatConfig,
+    history: list[tuple[str, int | None]],
+    status: str,
+    now: datetime,
+) -> None:
+    result = finish(bank.cat, config, history)
+
+    def finite(x: float) -> float | None:
+        return x if x == x and abs(x) != float("inf") else None
+
+    ts.status = status
+    ts.finished_at = now
+    ts.updated_at = now
+    ts.theta = finite(result.theta)
+    ts.se = finite(result.se)
+    ts.scale_score = finite(result.scale_score)
+    ts.scale_se = finite(result.scale_se)
+    ts.level = (
+        result.level.label if result.level is not None and ts.scale_score is not None else None
+    )
+
+
+def time_left(ts: TestSession, now: datetime | None = None) -> timedelta | None:
+    """How long the session has until its deadline (never negative); None without a deadline."""
+    deadline = _aware(ts.deadline)
+    if deadline is None:
+        return None
+    return max(deadline - (now or utcnow()), timedelta(0))
+
+
+def _expired(ts: TestSession, now: datetime) -> bool:
+    deadline = _aware(ts.deadline)
+    return ts.status in OPEN_STATUSES and deadline is not None and now >= deadline
+
+
+def _load_responses(db: Session, session_id: str) -> list[Response]:
+    return list(
+        db.scalars(
+            select(Response).where(Response.session_id == session_id).order_by(Response.sequence)
+        )
+    )
+
+
+def _state(
+    db: Session,
+    ts: TestSession,
+    now: datetime,
+    responses: list[Response] | None = None,
+    bank: DeliveryBank | None = None,
+) -> SessionState:
+    """The session's state from its stored responses; an open session whose time is up, or
+    whose test is over, is finished here (the caller's transaction commits that).  ``bank``
+    saves a second fingerprint query when the caller already has the test's bank."""
+    test = ts.test
+    if ts.status not in OPEN_STATUSES:
+        return SessionState(ts, ts.status, ts.answered, None)
+    responses = _load_responses(db, ts.id) if responses is None else responses
+    bank = _bank(db, test) if bank is None else bank
+    config = cat_config(test)
+    history = _history(responses)
+    if _expired(ts, now):
+        _finish(db, ts, bank, config, history, "expired", now)
+        return SessionState(ts, ts.status, len(history), None)
+    item_id = _next_item(bank, test, config, history, ts.seed)
+    if item_id is None:
+        _finish(db, ts, bank, config, history, "finished", now)
+        return SessionState(ts, ts.status, len(history), None)
+    return SessionState(ts, ts.status, len(history), bank.items[item_id])
+
+
+def _authorised(db: Session, session_id: str, token: str | None, *, lock: bool) -> TestSession:
+    if not isinstance(session_id, str) or not token:
+        raise SessionNotFound("no session with this id for this token")
+    if lock:
+        if db.get_bind().dialect.name == "sqlite":
+            # Take SQLite's write lock before reading: concurrent recorders queue here (busy
+            # timeout) instead of failing when they upgrade a read to a write.
+            db.execute(
+                update(TestSession).where(TestSession.id == session_id).values(updated_at=utcnow())
+            )
+        stmt = (
+            select(TestSession)
+            .where(TestSession.id == session_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    else:
+        stmt = select(TestSession).where(TestSession.id == session_id)
+    ts = db.scalars(stmt).first()
+    if ts is None or not hmac.compare_digest(ts.token_hash, hash_token(token)):
+        raise SessionNotFound("no session with this id for this token")
+    return ts
+
+
+# -- tests --------------------------------------------------------------------------------------
+def create_test(
+    db: Session,
+    *,
+    id: str,
+    title: Mapping[str, str],
+    access_code: str,
+    kind: str = "adaptive",
+    cat_config_data: Mapping[str, Any] | None = None,
+    item_filter: Mapping[str, Any] | None = None,
+    items: Sequence[str] | None = None,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    time_limit_minutes: int | None = None,
+    show_score: bool = True,
+    owner_id: int | None = None,
+) -> Test:
+    """Add a test (in the caller's transaction) after checking its configuration."""
+    if kind not in ("adaptive", "fixed"):
+        raise InvalidRequest(f"kind must be adaptive or fixed, not {kind!r}")
+    if kind == "fixed" and not items:
+        raise InvalidRequest("a fixed test needs its list of items")
+    test = Test(
+        id=id,
+        title=dict(title),
+        kind=kind,
+        cat_config=dict(cat_config_data or {}),
+        item_filter=dict(item_filter) if item_filter else None,
+        items=list(items) if items else None,
+        access_code=access_code,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        time_limit_minutes=time_limit_minutes,
+        show_score=show_score,
+        owner_id=owner_id,
+    )
+    try:
+        config = cat_config(test)
+        reporting_from_dict(config.reporting)
+    except (CatConfigError, ValueError) as exc:
+        raise InvalidRequest(f"cat_config: {exc}") from exc
+    db.add(test)
+    return test
+
+
+def tests_for_code(db: Session, access_code: str) -> list[Test]:
+    """The tests whose access code is ``access_code`` (case and surrounding spaces ignored), so
+    that students need to type only the code."""
+    code = access_code.strip().upper()
+    if not code:
+        return []
+    return list(
+        db.scalars(
+            select(Test).where(func.upper(func.trim(Test.access_code)) == code).order_by(Test.id)
+        )
+    )
+
+
+# -- sessions -----------------------------------------------------------------------------------
+def start_session(
+    db: Session,
+    test_id: Any,
+    access_code: Any,
+    student: Any,
+    language: Any,
+    *,
+    now: datetime | None = None,
+) -> Started:
+    """Start a session (one transaction), or resume the student's open session of this test with a
+    new token (the old token stops working).  Raises TestNotFound, AccessDenied, InvalidRequest."""
+    now = now or utcnow()
+    if not isinstance(test_id, str) or not test_id:
+        raise InvalidRequest("test must be the test's id (a string)")
+    if not isinstance(access_code, str):
+        raise InvalidRequest("access_code must be a string")
+    key = _student_key(student)
+    lang = normalise_language(language)
+    with unit_of_work(db):
+        test = db.get(Test, test_id)
+        if test is None:
+            raise TestNotFound(f"there is no test {test_id!r}")
+        if not hmac.compare_digest(
+            access_code.strip().upper().encode(), test.access_code.strip().upper().encode()
+        ):
+            raise AccessDenied("the access code is not right for this test")
+        opens, closes = _aware(test.opens_at), _aware(test.closes_at)
+        if opens is not None and now < opens:
+            raise AccessDenied("this test is not open yet")
+        if closes is not None and now >= closes:
+            raise AccessDenied("this test is closed")
+        student_row = _roster_student(db, test, key, lang)
+        token = secrets.token_urlsafe(32)
+        existing = db.scalars(
+            select(TestSession)
+            .where(TestSession.test_id == test.id, TestSession.student_key == key)
+            .order_by(TestSession.started_at.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if existing is not None:
+            state = _state(db, existing, now)  # finishes it if its time is up
+            # An open session is resumed.  On an assigned test a closed one is shown again
+            # (no second attempt); an open test (like the demo) starts afresh.
+            if not state.finished or test.assignments:
+                existing.token_hash = hash_token(token)
+                existing.updated_at = now
+                if not state.finished:
+                    existing.language = lang
+                return Started(state, token, resumed=True)
+        deadline = None
+        if test.time_limit_minutes:
+            deadline = now + timedelta(minutes=test.time_limit_minutes)
+        if closes is not None:
+            deadline = min(deadline, closes) if deadline is not None else closes
+        ts = TestSession(
+            id=secrets.token_urlsafe(16),
+            test=test,
+            student_key=key,
+            student_ref=student_row.id if student_row is not None else None,
+            class_id=student_row.class_id if student_row is not None else None,
+            language=lang,
+            token_hash=hash_token(token),
+            status="started",
+            seed=secrets.randbelow(2**31 - 1),
+            answered=0,
+            started_at=now,
+            updated_at=now,
+            deadline=deadline,
+        )
+        db.add(ts)
+        db.flush()
+        state = _state(db, ts, now, responses=[])
+    return Started(state, token, resumed=False)
+
+
+def _roster_student(db: Session, test: Test, key: str, language: str) -> Student | None:
+    """The roster entry of ``key`` when the test is assigned; NotOnRoster if not on it."""
+    if not test.assignments:
+        return None
+    schools = {a.school_id for a in test.assignments if a.school_id is not None}
+    classes = {a.class_id for a in test.assignments if a.class_id is not None}
+    student = db.scalars(
+        select(Student)
+        .where(
+            Student.student_id == key,
+            or_(Student.school_id.in_(schools), Student.class_id.in_(classes)),
+        )
+        .order_by(Student.id)
+        .limit(1)
+    ).first()
+    if student is None:
+        raise NotOnRoster(language)
+    return student
+
+
+def session_state(
+    db: Session, session_id: Any, token: str | None, *, now: datetime | None = None
+) -> SessionState:
+    """The session's current state (one transaction: an expired session is finished here)."""
+    now = now or utcnow()
+    with unit_of_work(db):
+        ts = _authorised(db, session_id, token, lock=False)
+        if _expired(ts, now):
+            ts = _authorised(db, session_id, token, lock=True)
+        return _state(db, ts, now)
+
+
+def record_response(
+    db: Session,
+    session_id: Any,
+    token: str | None,
+    item_id: Any,
+    response: Any,
+    response_id: Any,
+    *,
+    now: datetime | None = None,
+) -> SessionState:
+    """Record one answer and return the state after it, idempotently by ``response_id``.
+
+    A retry with the same response id returns the state as it was right after that answer and
+    records nothing.  Raises ItemConflict (another item than the current one, or the response
+    id reused for a different answer), SessionClosed, ResponseShapeError, SessionNotFound."""
+    now = now or utcnow()
+    if not isinstance(item_id, str) or not item_id:
+        raise InvalidRequest("item must be the current item's id (a string)")
+    if not isinstance(response_id, str) or not 1 <= len(response_id) <= 64:
+        raise InvalidRequest("response_id must be a string of 1 to 64 characters")
+    for attempt in range(2):
+        try:
+            return _record(db, session_id, token, item_id, response, response_id, now)
+        except IntegrityError:
+            # Only reachable if two recorders got past the lock at once; the unique keys
+            # refused the second, and the retry sees the first one's answer.
+            db.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record(
+    db: Session,
+    session_id: str,
+    token: str | None,
+    item_id: str,
+    response: Any,
+    response_id: str,
+    now: datetime,
+) -> SessionState:
+    closed: str | None = None
+    with unit_of_work(db):
+        ts = _authorised(db, session_id, token, lock=True)
+        responses = _load_responses(db, ts.id)
+        previous = next((r for r in responses if r.response_id == response_id), None)
+        if previous is not None:
+            if previous.item_id != item_id or previous.response != response:
+                raise ItemConflict(
+                    f"response_id {response_id!r} was already used for another answer"
+                )
+            return _replay(db, ts, responses[: previous.sequence])
+        if ts.status not in OPEN_STATUSES:
+            raise SessionClosed("this session is finished; no more answers are recorded")
+        bank = _bank(db, ts.test)  # once per answer: the fingerprint query is not free
+        state = _state(db, ts, now, responses, bank)
+        if state.finished:
+            # Time ran out (or the test ended) before this answer: the session's closing is
+            # committed, the answer is not.
+            closed = state.status
+        else:
+            assert state.item is not None
+            current = state.item
+            if item_id != current.item.id:
+                raise ItemConflict(
+                    f"item {item_id!r} is not the current item of this session "
+                    f"(the current item is {current.item.id!r})"
+                )
+            check_response(current.item, response)
+            score = score_response(current.item, response)
+            recorded = Response(
+                session_id=ts.id,
+                sequence=len(responses) + 1,
+                response_id=response_id,
+                item_id=item_id,
+                item_version_id=current.item_version_id,
+                response=response,
+                score=score,
+                created_at=now,
+            )
+            db.add(recorded)
+            db.flush()
+            # The row lock holds: the history is what was read plus this answer (no re-read).
+            responses = [*responses, recorded]
+            ts.answered = len(responses)
+            ts.status = "in_progress"
+            ts.updated_at = now
+            state = _state(db, ts, now, responses, bank)
+    if closed == "expired":
+        raise SessionClosed("the time for this test is up; the answer was not recorded")
+    if closed is not None:
+        raise SessionClosed("this session is finished; no more answers are recorded")
+    return state
+
+
+def _replay(db: Session, ts: TestSession, prefix: list[Response]) -> SessionState:
+    """The state right after the last response of ``prefix`` (for an idempotent retry)."""
+    test = ts.test
+    bank = _bank(db, test)
+    item_id = _next_item(bank, test, cat_config(test), _history(prefix), ts.seed)
+    if item_id is None or (len(prefix) == ts.answered and ts.status not in OPEN_STATUSES):
+        status = ts.status if ts.status not in OPEN_STATUSES else "finished"
+        return SessionState(ts, status, len(prefix), None)
+    return SessionState(ts, "in_progress", len(prefix), bank.items[item_id])
+
+
+# -- results and teachers' views ------------------------------------------------------------------
+def result_view(ts: TestSession, language: str) -> dict[str, Any] | None:
+    """The finished session's score and level, with the level's descriptor in ``language``; None
+    while the session is open or when it has no score."""
+    if ts.status in OPEN_STATUSES or ts.scale_score is None:
+        return None
+    _, levels = reporting_from_dict(cat_config(ts.test).reporting)
+    level = levels.level(ts.scale_score) if levels is not None else None
+    return {
+        "score": int(round(ts.scale_score)),
+        "se": int(round(ts.scale_se)) if ts.scale_se is not None else None,
+        "level": level.label if level is not None else None,
+        "descriptor": (level.descriptor.get(language) if level is not None else None),
+    }
+
+
+def sessions_of_test(
+    db: Session,
+    test_id: str,
+    *,
+    now: datetime | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> list[TestSession]:
+    """Every session of a test (narrowed by ``where``, a viewer's scope from
+    :mod:`itembank.orgs.scope`), newest first; open sessions past their deadline are finished as
+    expired first (one transaction)."""
+    now = now or utcnow()
+    with unit_of_work(db):
+        overdue = db.scalars(
+            select(TestSession).where(
+                TestSession.test_id == test_id,
+                TestSession.status.in_(OPEN_STATUSES),
+                TestSession.deadline.is_not(None),
+            )
+        ).all()
+        for ts in overdue:
+            if _expired(ts, now):
+                _state(db, ts, now)
+    return list(
+        db.scalars(
+            select(TestSession)
+            .where(TestSession.test_id == test_id, true() if where is None else where)
+            .order_by(TestSession.started_at.desc())
+        )
+    )

@@ -1,0 +1,224 @@
+"""School rosters: import ``city,school,class,student_id,name,grade,language,gender`` all or nothing,
+and forget a student's personal data while keeping their anonymised responses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from itembank.bank.schema import LANGUAGES
+from itembank.errors import ItembankError, Problem, ProblemsError
+
+from .models import City, School, SchoolClass, Student
+
+COLUMNS = ("city", "school", "class", "student_id", "name", "grade", "language", "gender")
+REQUIRED = ("city", "school", "class", "student_id", "language")
+GENDERS = ("female", "male", "other")
+MAX_ROSTER_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    city: str
+    school: str
+    school_class: str
+    student_id: str
+    name: str | None
+    grade: int | None
+    language: str
+    gender: str | None
+
+
+def parse_roster(data: bytes, name: str) -> list[RosterRow]:
+    """Check every row; raise ProblemsError naming ``name:ROW:COLUMN`` for each problem found."""
+    problems: list[Problem] = []
+
+    def problem(row: int, column: int, message: str) -> None:
+        problems.append(Problem(name, row, column, message))
+
+    if len(data) > MAX_ROSTER_BYTES:
+        raise ProblemsError([Problem(name, 0, 0, f"the roster is larger than {MAX_ROSTER_BYTES // 2**20} MB; "
+                                                 "split it by school")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ProblemsError([Problem(name, line, 1, "not UTF-8 text; save the roster as UTF-8 CSV")]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ProblemsError([Problem(name, 1, 1, f"the roster is empty; the first row must be {','.join(COLUMNS)}")]) from None
+    header = [h.strip() for h in header]
+    for index, column in enumerate(header, start=1):
+        if column not in COLUMNS:
+            problem(1, index, f"unknown column {column!r}; the columns are {','.join(COLUMNS)}")
+        elif header.index(column) != index - 1:
+            problem(1, index, f"column {column!r} appears twice")
+    for column in COLUMNS:
+        if column not in header:
+            problem(1, 1, f"column {column!r} is missing; the columns are {','.join(COLUMNS)}")
+    if problems:
+        raise ProblemsError(problems)
+    at = {column: header.index(column) for column in COLUMNS}
+    rows: list[RosterRow] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    line = 1
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            problem(line, min(len(cells), len(header)) + 1,
+                    f"this row has {len(cells)} cells but the header has {len(header)}; check for a missing "
+                    "or extra comma")
+            continue
+        value = {column: cells[at[column]].strip() for column in COLUMNS}
+        bad = False
+        for column in REQUIRED:
+            if not value[column]:
+                problem(line, at[column] + 1, f"{column} is empty; every student needs a {column}")
+                bad = True
+        if value["language"] and value["language"] not in LANGUAGES:
+            problem(line, at["language"] + 1, f"unknown language {value['language']!r}; use one of {', '.join(LANGUAGES)}")
+            bad = True
+        grade: int | None = None
+        if value["grade"]:
+            if value["grade"].isdigit() and 1 <= int(value["grade"]) <= 12:
+                grade = int(value["grade"])
+            else:
+                problem(line, at["grade"] + 1, f"grade {value['grade']!r} is not a school grade from 1 to 12")
+                bad = True
+        gender = value["gender"].lower() or None
+        if gender is not None and gender not in GENDERS:
+            problem(line, at["gender"] + 1, f"gender {value['gender']!r}: use {', '.join(GENDERS)} or leave it empty")
+            bad = True
+        key = (value["city"], value["school"], value["student_id"])
+        if value["student_id"] and key in seen:
+            problem(line, at["student_id"] + 1, f"student id {value['student_id']!r} is already used on row "
+                                                 f"{seen[key]} for school {value['school']!r}; ids must be unique "
+                                                 "within a school")
+            bad = True
+        seen.setdefault(key, line)
+        if not bad:
+            rows.append(RosterRow(line, value["city"], value["school"], value["class"], value["student_id"],
+                                  value["name"] or None, grade, value["language"], gender))
+    if problems:
+        raise ProblemsError(problems)
+    return rows
+
+
+@dataclass
+class RosterTotals:
+    cities: int
+    schools: int
+    classes: int
+    students: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"cities": self.cities, "schools": self.schools, "classes": self.classes, "students": self.students}
+
+
+def import_roster(session: Session, data: bytes, name: str, *, school_id: int | None = None) -> RosterTotals:
+    """Add and move the roster's students in the caller's transaction.
+
+    Students not on the roster stay as they are; past sessions keep the class recorded when they
+    were taken.  With ``school_id`` (a school administrator's upload) every row must be of that school.
+    The first city ever created is the home city; later ones are partner cities.
+    """
+    rows = parse_roster(data, name)
+    cities = {c.code: c for c in session.scalars(select(City))}
+    if school_id is not None:
+        own = session.get(School, school_id)
+        if own is None:
+            raise ItembankError(f"school {school_id} does not exist")
+        strangers = [r for r in rows if (r.city, r.school) != (own.city.code, own.code)]
+        if strangers:
+            raise ProblemsError([Problem(name, r.line, 1, f"school {r.school!r} of {r.city!r} is not your school "
+                                                          f"({own.code} of {own.city.code}); upload only your "
+                                                          "school's students") for r in strangers])
+    for row in rows:
+        city = cities.get(row.city)
+        if city is None:
+            kind = "partner" if cities or session.scalar(select(func.count()).select_from(City)) else "home"
+            city = City(code=row.city, name={"zh-TW": row.city, "en": row.city}, kind=kind)
+            session.add(city)
+            session.flush()
+            cities[row.city] = city
+        school = session.scalars(select(School).where(School.city_id == city.id, School.code == row.school)).first()
+        if school is None:
+            school = School(city_id=city.id, code=row.school, name={"zh-TW": row.school, "en": row.school})
+            session.add(school)
+            session.flush()
+        klass = session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id,
+                                                          SchoolClass.name == row.school_class)).first()
+        if klass is None:
+            klass = SchoolClass(school_id=school.id, name=row.school_class, grade=row.grade)
+            session.add(klass)
+            session.flush()
+        student = session.scalars(select(Student).where(Student.school_id == school.id,
+                                                        Student.student_id == row.student_id)).first()
+        if student is None:
+            student = Student(key=new_student_key(), school_id=school.id, student_id=row.student_id)
+            session.add(student)
+        student.class_id = klass.id
+        student.name = row.name
+        student.grade = row.grade
+        student.language = row.language
+        student.gender = row.gender
+    session.flush()
+    return roster_totals(session)
+
+
+def roster_totals(session: Session) -> RosterTotals:
+    def count(model) -> int:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+    return RosterTotals(count(City), count(School), count(SchoolClass), count(Student))
+
+
+def new_student_key() -> str:
+    """A random pseudonym for research exports (no link to the student id)."""
+    return "s-" + secrets.token_hex(8)
+
+
+def find_student(session: Session, reference: str) -> Student:
+    """A student by pseudonymous key (``s-…``) or by ``SCHOOL:STUDENT_ID`` (or ``CITY:SCHOOL:STUDENT_ID``)."""
+    student = session.scalars(select(Student).where(Student.key == reference)).first()
+    if student is not None:
+        return student
+    parts = reference.split(":")
+    if len(parts) in (2, 3):
+        query = select(Student).join(School).where(School.code == parts[-2], Student.student_id == parts[-1])
+        if len(parts) == 3:
+            query = query.join(City).where(City.code == parts[0])
+        found = session.scalars(query).all()
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise ItembankError(f"{reference!r} matches students in several cities; write CITY:SCHOOL:STUDENT_ID")
+    raise ItembankError(f"no student {reference!r}; give the pseudonymous key (s-…) or SCHOOL:STUDENT_ID")
+
+
+def clear_identity(session: Session, student: Student) -> None:
+    """Remove the student's name, school student id and gender (their key stays).  Forgetting a
+    student also relabels their sessions: :func:`itembank.delivery.forget.forget_student`."""
+    student.name = None
+    student.gender = None
+    student.student_id = f"forgotten-{student.key}"
+    session.flush()
+
+
+def read_roster_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ProblemsError([Problem(str(path), 0, 0, f"cannot read the roster: {exc.strerror or exc}")]) from None

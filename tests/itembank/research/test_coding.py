@@ -1,0 +1,273 @@
+"""Coding of open responses, PISA style (itembank.research.coding), on SQLite and PostgreSQL:
+first codes, the share coded a second time (100 %, 0 %, the default 20 % by its deterministic
+rule), blind second coders, agreement on a designed table, resolution by a lead coder, and the
+final scores joining the automatic ones in the data export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from itembank.accounts.users import create_user
+from itembank.bank.models import ItemVersion
+from itembank.delivery import sessions as delivery
+from itembank.delivery.models import Response, TestSession
+from itembank.research import coding, datasets
+from itembank.research.models import ResponseCode
+
+OPEN = "T-01-Q4"  # codes 2 full (2), 1 partial (1), 0 none (0), 9 missing (0)
+AUTO = "T-01-Q1"  # multiple choice, key A + C
+PASSWORD = "a-long-password-1"
+
+
+@pytest.fixture
+def bank(demo_bank: sessionmaker[Session]) -> sessionmaker[Session]:
+    with demo_bank() as s, s.begin():
+        delivery.create_test(s, id="open-t", title={"zh-TW": "開放題", "en": "Open items"},
+                             access_code="OPEN", kind="fixed", items=[AUTO, OPEN])
+        for name in ("ann", "ben", "lee"):
+            create_user(s, name, "researcher", PASSWORD)
+    return demo_bank
+
+
+def _user(factory: sessionmaker[Session], name: str) -> int:
+    with factory() as s:
+        from itembank.accounts.models import User
+
+        return s.scalars(select(User.id).where(User.username == name)).one()
+
+
+def sit(factory: sessionmaker[Session], answers: list[str]) -> list[int]:
+    """One delivered session per answer (Q1 right, then the open item); the open responses' ids."""
+    with factory() as s:
+        for k, text in enumerate(answers):
+            started = delivery.start_session(s, "open-t", "OPEN", f"S{k:03d}", "zh-TW")
+            sid = started.state.session.id
+            delivery.record_response(s, sid, started.token, AUTO, ["A", "C"], f"{sid}-1")
+            delivery.record_response(s, sid, started.token, OPEN, text, f"{sid}-2")
+        return list(s.scalars(select(Response.id).where(Response.item_id == OPEN)
+                              .order_by(Response.id)))
+
+
+def add_open_responses(factory: sessionmaker[Session], n: int) -> list[int]:
+    """``n`` open responses written with the models directly (faster for larger sets)."""
+    with factory() as s, s.begin():
+        iv = s.scalars(select(ItemVersion).where(ItemVersion.item_id == OPEN)
+                       .order_by(ItemVersion.id.desc())).first()
+        assert iv is not None
+        for k in range(n):
+            ts = TestSession(id=f"direct-{k}", test_id="open-t", student_key=f"D{k}",
+                             language="en", token_hash="x", status="finished", seed=k, answered=1)
+            ts.responses.append(Response(sequence=1, response_id=f"d{k}", item_id=OPEN,
+                                         item_version_id=iv.id, response=f"answer {k}"))
+            s.add(ts)
+    with factory() as s:
+        return list(s.scalars(select(Response.id).where(Response.item_id == OPEN)
+                              .order_by(Response.id)))
+
+
+def set_share(factory: sessionmaker[Session], share: float) -> None:
+    with factory() as s, s.begin():
+        coding.set_double_share(s, share)
+
+
+def next_task(factory: sessionmaker[Session], coder: int) -> tuple[int, str, dict[str, str]] | None:
+    with factory() as s:
+        task = coding.next_task(s, OPEN, coder)
+        if task is None:
+            return None
+        return task.response.id, task.kind, {k: c.code for k, c in task.codes.items()}
+
+
+def give(factory: sessionmaker[Session], response_id: int, kind: str, code: str, coder: int) -> None:
+    with factory() as s, s.begin():
+        coding.give_code(s, response_id, kind, code, coder, item_id=OPEN)
+
+
+def codes_of(factory: sessionmaker[Session], response_id: int) -> dict[str, tuple[str, int | None]]:
+    with factory() as s:
+        rows = s.scalars(select(ResponseCode).where(ResponseCode.response_id == response_id))
+        return {c.kind: (c.code, c.coder_id) for c in rows}
+
+
+def score_of(factory: sessionmaker[Session], response_id: int) -> int | None:
+    with factory() as s:
+        return s.get(Response, response_id).score  # type: ignore[union-attr]
+
+
+def refused(factory: sessionmaker[Session], response_id: int, kind: str, code: str, coder: int,
+            reason: str) -> None:
+    with pytest.raises(coding.CodingError) as info:
+        give(factory, response_id, kind, code, coder)
+    assert info.value.reason == reason, info.value
+
+
+# -- the share coded twice -----------------------------------------------------------------------
+def test_all_coded_twice_blind_then_resolved_by_a_lead(bank: sessionmaker[Session]) -> None:
+    ids = sit(bank, ["Both sides see it differently.", "Not sure.", "It is about money."])
+    ann, ben, lee = (_user(bank, n) for n in ("ann", "ben", "lee"))
+    set_share(bank, 1.0)
+    for rid in ids:  # ann codes every response first
+        assert next_task(bank, ann) == (rid, "first", {})
+        give(bank, rid, "first", {ids[0]: "2", ids[1]: "1", ids[2]: "0"}[rid], ann)
+    assert all(score_of(bank, r) is None for r in ids)  # nothing final before the second code
+    assert next_task(bank, ann) is None  # never her own responses a second time
+    refused(bank, ids[0], "second", "2", ann, "own_code")
+    refused(bank, ids[0], "first", "1", ben, "already_coded")
+    # ben codes them second, blind: his tasks carry no earlier code
+    for rid, code in zip(ids, ["2", "2", "0"], strict=True):
+        assert next_task(bank, ben) == (rid, "second", {})
+        give(bank, rid, "second", code, ben)
+    assert next_task(bank, ben) is None
+    assert score_of(bank, ids[0]) == 2 and score_of(bank, ids[2]) == 0  # agreed: final at once
+    assert codes_of(bank, ids[0])["final"] == ("2", ben)
+    assert score_of(bank, ids[1]) is None  # 1 vs 2: waits for a lead coder
+    assert next_task(bank, ann) is None and next_task(bank, ben) is None
+    refused(bank, ids[1], "final", "1", ann, "not_lead")
+    refused(bank, ids[1], "final", "1", ben, "not_lead")
+    assert next_task(bank, lee) == (ids[1], "final", {"first": "1", "second": "2"})
+    give(bank, ids[1], "final", "1", lee)
+    assert score_of(bank, ids[1]) == 1
+    assert codes_of(bank, ids[1]) == {"first": ("1", ann), "second": ("2", ben), "final": ("1", lee)}
+    assert next_task(bank, lee) is None
+    refused(bank, ids[1], "final", "2", lee, "already_coded")
+    with bank() as s:
+        (row,) = coding.item_overview(s)
+    assert (row.responses, row.final, row.double, row.disagreements) == (3, 3, 3, 0)
+
+
+def test_none_coded_twice_when_the_share_is_zero(bank: sessionmaker[Session]) -> None:
+    ids = sit(bank, ["One.", "Two.", "Three."])
+    ann, ben = _user(bank, "ann"), _user(bank, "ben")
+    set_share(bank, 0.0)
+    for rid, code in zip(ids, ["2", "1", "9"], strict=True):
+        assert next_task(bank, ann) == (rid, "first", {})
+        give(bank, rid, "first", code, ann)
+    assert [score_of(bank, r) for r in ids] == [2, 1, 0]
+    assert next_task(bank, ben) is None  # nothing to code a second time
+    # a response coded once is final: no second code may be added to it afterwards
+    refused(bank, ids[0], "second", "0", ben, "already_coded")
+    assert score_of(bank, ids[0]) == 2 and set(codes_of(bank, ids[0])) == {"first", "final"}
+
+
+def test_a_response_chosen_for_double_coding_keeps_waiting_after_the_share_drops(
+    bank: sessionmaker[Session],
+) -> None:
+    (rid,) = sit(bank, ["An answer."])
+    ann, ben = _user(bank, "ann"), _user(bank, "ben")
+    set_share(bank, 1.0)
+    give(bank, rid, "first", "2", ann)
+    set_share(bank, 0.0)
+    assert next_task(bank, ben) == (rid, "second", {})  # was dropped (never final) before the fix
+    give(bank, rid, "second", "2", ben)
+    assert score_of(bank, rid) == 2
+
+
+def test_default_share_is_a_fifth_by_a_stable_rule(bank: sessionmaker[Session]) -> None:
+    with bank() as s:
+        assert coding.double_share(s) == pytest.approx(0.2)
+    # the rule: a hash of the response id below the share; over 5000 ids close to 20 %
+    chosen = [coding.is_double(k, 0.2) for k in range(1, 5001)]
+    share = sum(chosen) / len(chosen)
+    assert abs(share - 0.2) < 4 * math.sqrt(0.2 * 0.8 / 5000), share
+    assert chosen == [coding.is_double(k, 0.2) for k in range(1, 5001)]  # stable
+    assert all(coding.is_double(k, 1.0) and not coding.is_double(k, 0.0) for k in range(1, 200))
+    # and the service follows it: exactly the chosen responses reach a second coder
+    ids = add_open_responses(bank, 60)
+    ann, ben = _user(bank, "ann"), _user(bank, "ben")
+    for rid in ids:
+        give(bank, rid, "first", "1", ann)
+    expected = [r for r in ids if coding.is_double(r, 0.2)]
+    assert 3 <= len(expected) <= 25
+    seconds = []
+    while (task := next_task(bank, ben)) is not None:
+        assert task[1] == "second"
+        seconds.append(task[0])
+        give(bank, task[0], "second", "1", ben)
+    assert seconds == expected
+    with bank() as s:
+        (row,) = coding.item_overview(s)
+        assert (row.responses, row.final, row.double) == (60, 60, len(expected))
+        assert s.scalar(select(func.count()).select_from(Response).where(
+            Response.item_id == OPEN, Response.score == 1)) == 60
+
+
+# -- agreement -----------------------------------------------------------------------------------
+# (first, second) codes of 10 responses.  Table (rows first coder, columns second, order 0 1 2):
+#   0: [1 0 1]   1: [1 2 0]   2: [0 1 4]  -> p_o = 7/10, margins rows (.2 .3 .5) = columns,
+#   p_e = .04 + .09 + .25 = .38, kappa = (.7 - .38) / (1 - .38) = 16/31.
+DESIGN = [("2", "2")] * 4 + [("1", "1")] * 2 + [("0", "0"), ("2", "1"), ("1", "0"), ("0", "2")]
+
+
+def test_agreement_of_a_designed_table(bank: sessionmaker[Session]) -> None:
+    ids = add_open_responses(bank, len(DESIGN))
+    ann, ben = _user(bank, "ann"), _user(bank, "ben")
+    set_share(bank, 1.0)
+    for rid, (a, b) in zip(ids, DESIGN, strict=True):
+        give(bank, rid, "first", a, ann)
+        give(bank, rid, "second", b, ben)
+    with bank() as s:
+        (row,) = coding.item_overview(s)
+    assert row.item_id == OPEN and row.double == 10
+    assert row.final == 7 and row.disagreements == 3
+    agreement = row.agreement
+    assert agreement is not None
+    assert agreement.n == 10
+    assert agreement.percent == pytest.approx(70.0)
+    assert agreement.kappa == pytest.approx(16 / 31)
+    assert agreement.categories == ("0", "1", "2")
+    assert agreement.table.tolist() == [[1, 0, 1], [1, 2, 0], [0, 1, 4]]
+
+
+def test_perfect_and_chance_agreement(bank: sessionmaker[Session]) -> None:
+    # 2 x 2 with equal margins and p_o = p_e = 0.5: kappa 0; then all agree: 100 %, kappa 1
+    ids = add_open_responses(bank, 4)
+    ann, ben = _user(bank, "ann"), _user(bank, "ben")
+    set_share(bank, 1.0)
+    for rid, (a, b) in zip(ids, [("1", "1"), ("1", "0"), ("0", "1"), ("0", "0")], strict=True):
+        give(bank, rid, "first", a, ann)
+        give(bank, rid, "second", b, ben)
+    with bank() as s:
+        (row,) = coding.item_overview(s)
+    assert row.agreement is not None
+    assert row.agreement.percent == pytest.approx(50.0) and row.agreement.kappa == pytest.approx(0.0)
+
+
+# -- scores in the data export -------------------------------------------------------------------
+def test_final_scores_join_the_automatic_ones_in_the_export(bank: sessionmaker[Session]) -> None:
+    ids = sit(bank, ["Full.", "Partly.", "Wrong.", "", "Not coded yet."])
+    ann = _user(bank, "ann")
+    set_share(bank, 0.0)
+    for rid, code in zip(ids[:4], ["2", "1", "0", "9"], strict=True):
+        give(bank, rid, "first", code, ann)
+    assert [score_of(bank, r) for r in ids] == [2, 1, 0, 0, None]
+    with bank() as s:
+        keys = {i: k for i, k in s.execute(select(TestSession.id, TestSession.student_key))}
+        matrix = datasets.sessions_matrix(s, "open-t")
+        text = datasets.matrix_csv(matrix)
+    assert set(matrix.item_ids) == {AUTO, OPEN}
+    rows = {keys[r["person_id"]]: r for r in csv.DictReader(io.StringIO(text))}
+    assert {k: (r[AUTO], r[OPEN]) for k, r in rows.items()} == {
+        "S000": ("1", "2"), "S001": ("1", "1"), "S002": ("1", "0"), "S003": ("1", "0"),
+        "S004": ("1", ""),  # not coded yet: blank, never a zero
+    }
+
+
+def test_codes_outside_the_guide_or_the_item_are_refused(bank: sessionmaker[Session]) -> None:
+    (rid,) = sit(bank, ["An answer."])
+    ann = _user(bank, "ann")
+    refused(bank, rid, "first", "7", ann, "unknown_code")
+    with pytest.raises(coding.CodingError) as info, bank() as s, s.begin():
+        coding.give_code(s, rid, "first", "2", ann, item_id="T-02-Q4")
+    assert info.value.reason == "wrong_item"
+    with bank() as s:
+        auto = s.scalars(select(Response.id).where(Response.item_id == AUTO)).one()
+    refused(bank, auto, "first", "2", ann, "no_response")  # not an open item
+    assert codes_of(bank, rid) == {} and score_of(bank, rid) is None
+    with pytest.raises(coding.CodingError), bank() as s:
+        coding.set_double_share(s, 1.5)
