@@ -176,7 +176,7 @@ def _check_score_ranges(
                 continue
             top, what = 1, f"model {m} (scores 0/1)"
         col = data.scores[:, j]
-        for n in np.flatnonzero(~np.isnan(col) & (col > top)):
+        for n in np.flatnonzero(~np.isnan(col) & (col > top)).tolist():
             problems.append(
                 Problem(
                     file,
