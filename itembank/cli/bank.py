@@ -56,19 +56,30 @@ def init(demo: bool) -> None:
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(paths: tuple[Path, ...]) -> None:
+@click.option("--strict", is_flag=True,
+              help="Treat the content lint's warnings (punctuation, 臺, names, length) as errors.")
+def validate(paths: tuple[Path, ...], strict: bool) -> None:
     """Check unit files (and folders of them) and the bank they make; print every problem.
 
-    Each problem is printed as FILE:LINE:COLUMN: message.  Exit status 1 if there is any.
+    Each problem is printed as FILE:LINE:COLUMN: message.  Exit status 1 if there is any.  The
+    content lint's findings are printed as warnings; with --strict they count as problems.
     """
+    from itembank.bank.content_lint import lint_paths
     from itembank.bank.validation import load_bank
 
     bank = load_bank(paths)
     if bank.problems:
         print_problems(bank.problems)
         raise SystemExit(1)
+    warnings = lint_paths([Path(u.file) for u in bank.units])
+    if warnings and strict:
+        print_problems(warnings)
+        raise SystemExit(1)
+    for warning in warnings:
+        click.echo(str(warning), err=True)
     n_items = sum(len(u.unit.items) for u in bank.units)
-    click.echo(f"OK: {len(bank.units)} units, {n_items} items, {len(bank.calibrations)} calibrations.")
+    click.echo(f"OK: {len(bank.units)} units, {n_items} items, {len(bank.calibrations)} calibrations"
+               f"{f', {len(warnings)} warning(s)' if warnings else ''}.")
 
 
 @click.command("import")
