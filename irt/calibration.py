@@ -337,6 +337,11 @@ class Calibrator:
         fixed_slope = any(g.model in ("rasch", "pcm") for g in groups)
         est_mean = has_anchor if self.estimate_mean is None else self.estimate_mean
         est_sd = (has_anchor or fixed_slope) if self.estimate_sd is None else self.estimate_sd
+        unidentified = _identification_problem(
+            ~np.isnan(x), n_cat, groups, priors, est_mean, est_sd
+        )
+        if unidentified:
+            raise CalibrationError(unidentified)
         state = _State(
             self, ids, models, n_cat, groups, anchors, anchor_pos, anchored, n_items, k_max
         )
@@ -358,6 +363,10 @@ class Calibrator:
             if self.progress is not None:
                 self.progress(iteration, self.max_iter, change)
             converged = change < self.tol
+            if not converged and em.single and change < _SINGLE_PRECISION_CHANGE:
+                # single precision cannot resolve smaller changes (its rounding noise moves the
+                # parameters by ~1e-7 per cycle): finish a tight tol in double precision
+                em.use_double()
             return new_vec, objective
 
         # SQUAREM (Varadhan & Roland 2008, scheme S3): two EM cycles give the steps r and v, the
@@ -411,7 +420,8 @@ class Calibrator:
         if se_method == "auto":
             cost = n_free * x.size * self.n_nodes * k_max
             se_method = "oakes" if cost <= 3e9 else "xpd"
-        se, pop_se = {}, {}
+        se: dict[str, dict[str, Any]] = {}
+        pop_se: dict[str, float] = {}
         if se_method != "none":
             se, pop_se, se_note = _standard_errors(
                 se_method, state, onehot32.astype(float), z, log_w, mu, sd, est_mean, est_sd, priors
@@ -465,6 +475,51 @@ class Calibrator:
         )
         self.result_ = result
         return result
+
+
+def _identification_problem(
+    seen: np.ndarray,
+    n_cat: np.ndarray,
+    groups: Sequence[_Group],
+    priors: Priors,
+    est_mean: bool,
+    est_sd: bool,
+) -> str:
+    """Why the model cannot be identified by the likelihood, or "" when the count allows it.
+
+    The marginal likelihood depends on the data only through the table of response patterns: a
+    set of administered items with categories K_j has Π K_j cells and Π K_j - 1 free
+    proportions.  A model with more free parameters than the sum of these over the observed
+    sets of administered items is not identified (e.g. one 2PL item: 2 parameters, 1 proportion;
+    two 2PL items: 4 against 3), whatever EM reports.  Parameters with a proper prior (MAP) do
+    not count.  seen: (N, J) administered; n_cat: (J,).
+    """
+    n_free = int(est_mean) + int(est_sd)
+    for g in groups:
+        n, width = g.eta.shape
+        penalised = 0
+        if priors.a is not None and mstep.slope_index(g.model) is not None:
+            penalised += 1
+        if priors.b is not None:
+            sl = mstep.intercept_slice(g.model, g.n_cat)
+            penalised += sl.stop - sl.start
+        if priors.c is not None and g.model == "3pl":
+            penalised += 1
+        n_free += n * (width - penalised)
+    if n_free == 0:
+        return ""
+    log_cells = seen.astype(float) @ np.log(n_cat.astype(float))  # (N,)
+    if float(log_cells.max(initial=0.0)) >= np.log(n_free + 1.0):
+        return ""  # one person's set of items alone has enough cells
+    patterns = np.unique(seen, axis=0)
+    df = int(np.sum(np.round(np.exp(patterns @ np.log(n_cat.astype(float)))) - 1))
+    if n_free <= df:
+        return ""
+    return (
+        f"the model is not identified: {n_free} free parameters, but the response patterns "
+        f"of {seen.shape[1]} item(s) give only {df} independent proportion(s); add items, fix "
+        "parameters (anchors) or use a model with fewer parameters (e.g. 2PL needs 3 items)"
+    )
 
 
 def _flat(entry: Mapping[str, Any]) -> list[float]:
@@ -544,12 +599,17 @@ def _expected_counts(onehot: np.ndarray, post: np.ndarray, n_items: int) -> np.n
 
 # SQUAREM's step length is capped: a longer jump is rarely accepted and costs an E-step
 _MAX_EXTRAPOLATION = 64.0
+# below this change per EM cycle the E-step switches to double precision (when tol is smaller):
+# float32 rounding (ε ≈ 6e-8, summed over persons) moves the estimates by ~1e-7 per cycle
+_SINGLE_PRECISION_CHANGE = 1e-5
 
 
 class _EMMap:
     """One Bock–Aitkin EM cycle as a map on the vector (η of every free group, μ?, σ?), the
     form SQUAREM extrapolates.  The E-step runs in single precision: it halves the memory
     traffic; the final log-likelihood and the standard errors are computed in double precision.
+    :meth:`use_double` switches the E-step to double precision for a tol that single precision
+    cannot meet (changes below ``_SINGLE_PRECISION_CHANGE``).
 
     onehot32: (N, K·J) float32 indicators; z, log_w: (Q,) standard grid and its log weights."""
 
@@ -566,6 +626,15 @@ class _EMMap:
         self.state, self.onehot32, self.z, self.log_w = state, onehot32, z, log_w
         self.priors, self.est_mean, self.est_sd = priors, est_mean, est_sd
         self.mu, self.sd = 0.0, 1.0
+
+    @property
+    def single(self) -> bool:
+        """Whether the E-step still runs in single precision."""
+        return bool(self.onehot32.dtype == np.float32)
+
+    def use_double(self) -> None:
+        """Run every later E-step in double precision (a float64 copy of the indicators)."""
+        self.onehot32 = self.onehot32.astype(float)
 
     def pack(self, mu: float, sd: float) -> np.ndarray:
         self.mu, self.sd = mu, sd
@@ -761,19 +830,21 @@ def _standard_errors(
             for sign in (1.0, -1.0):
                 vec = base.copy()
                 vec[p] += sign * h
-                m, s = unpack(vec)
+                mu_p, sd_p = unpack(vec)
                 grads.append(
-                    _observed_gradient(state, onehot, z, log_w, m, s, est_mean, est_sd, priors)
+                    _observed_gradient(
+                        state, onehot, z, log_w, mu_p, sd_p, est_mean, est_sd, priors
+                    )
                 )
             hess[:, p] = (grads[0] - grads[1]) / (2 * h)
         unpack(base)
         info = -(hess + hess.T) / 2
     else:
         unpack(base)
-        g = _observed_gradient(
+        grad = _observed_gradient(
             state, onehot, z, log_w, mu, sd, est_mean, est_sd, priors, per_person=True
         )
-        info = g.T @ g
+        info = grad.T @ grad
         pos = 0
         for grp, size in zip(state.groups, sizes, strict=True):
             curv = mstep.penalty(grp.model, grp.eta, grp.n_cat, priors)[2]

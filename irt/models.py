@@ -79,9 +79,12 @@ class ItemParameters:
                 raise ParameterError(f"item {item_id}: model {model} takes one b, got {len(b_list)}")
             if model in POLYTOMOUS and len(b_list) < 1:
                 raise ParameterError(f"item {item_id}: model {model} needs at least one b")
-            if model == "grm" and any(np.diff(b_list) <= 0):
-                raise ParameterError(f"item {item_id}: GRM boundaries must increase, got {b_list}")
             a_val = 1.0 if model == "rasch" else float(rec.get("a", 1.0) if rec.get("a") is not None else 1.0)
+            if model == "grm" and not grm_boundaries_ordered(a_val, b_list):
+                raise ParameterError(
+                    f"item {item_id}: GRM boundaries must increase (decrease when a < 0), "
+                    f"got a = {a_val:g}, b = {b_list}"
+                )
             c_val = float(rec.get("c") or 0.0) if model == "3pl" else 0.0
             if not 0.0 <= c_val < 1.0:
                 raise ParameterError(f"item {item_id}: c must be in [0, 1), got {c_val}")
@@ -154,6 +157,17 @@ class ItemParameters:
         """Item indices per model present."""
         models = np.asarray(self.models)
         return {m: np.flatnonzero(models == m) for m in MODELS if np.any(models == m)}
+
+
+def grm_boundaries_ordered(a: float, b: Sequence[float]) -> bool:
+    """Whether GRM boundaries give P(X ≥ 1) > P(X ≥ 2) > ... at every θ.
+
+    P(X ≥ k) = logistic(a(θ - b_k)) decreases in k iff the intercepts d_k = -a·b_k decrease, i.e.
+    a·b_k increases: increasing b for a > 0, decreasing b for a < 0 (a negative-slope item, which
+    calibration flags but keeps; Samejima 1969 in slope-intercept form).  a = 0 orders nothing.
+    """
+    ab = a * np.asarray(b, dtype=float)
+    return bool(np.all(np.diff(ab) > 0))
 
 
 def _as_nodes(theta: np.ndarray | float) -> np.ndarray:

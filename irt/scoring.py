@@ -282,12 +282,21 @@ def map_estimate(
 
 
 def _extreme(params: ItemParameters, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N,) masks: no administered item; all administered at 0; all at the top category."""
+    """(N,) masks: no administered item; every administered item at the category whose
+    probability falls with θ; every one at the category whose probability rises with θ.
+
+    The lowest category's probability falls with θ when a > 0 and rises when a < 0 (the top
+    category the other way round), so with negative-slope items "all correct" is not extreme:
+    its likelihood has a finite maximum, left to the root finder.  An item with a = 0 carries no
+    information about θ and makes no pattern extreme.
+    """
     admin = ~np.isnan(resp)
     none = ~admin.any(axis=1)
-    top = params.n_categories[None, :] - 1
-    low = ~none & np.all(~admin | (resp == 0), axis=1)
-    high = ~none & np.all(~admin | (resp == top), axis=1)
+    top = params.n_categories - 1
+    falling = np.where(params.a > 0, 0, np.where(params.a < 0, top, -1))[None, :]
+    rising = np.where(params.a > 0, top, np.where(params.a < 0, 0, -1))[None, :]
+    low = ~none & np.all(~admin | (resp == falling), axis=1)
+    high = ~none & np.all(~admin | (resp == rising), axis=1)
     return none, low, high
 
 

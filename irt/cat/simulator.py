@@ -101,9 +101,9 @@ def simulate(
             progress(done)
     theta, se, method = final_estimate(bank, config, responses)
     item_given = np.zeros((n, bank.n_items), bool)
-    for row, us in enumerate(units):
+    for person, us in enumerate(units):
         for unit in us:
-            item_given[row, bank.unit_start[unit] : bank.unit_start[unit + 1]] = True
+            item_given[person, bank.unit_start[unit] : bank.unit_start[unit + 1]] = True
     return SimulationResult(
         true_theta=true_theta,
         theta=theta,

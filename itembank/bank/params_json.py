@@ -18,11 +18,18 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
-from irt.models import DICHOTOMOUS, MODELS, POLYTOMOUS, ItemParameters, ParameterError
+from irt.models import (
+    DICHOTOMOUS,
+    MODELS,
+    POLYTOMOUS,
+    ItemParameters,
+    ParameterError,
+    grm_boundaries_ordered,
+)
 from itembank.errors import DataFileError, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,7 +59,7 @@ class ParamsFile:
     converged: bool | None = None
 
 
-def _is_number(x: Any) -> bool:
+def _is_number(x: Any) -> TypeGuard[int | float]:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
@@ -140,8 +147,13 @@ def read_params(path: str | Path) -> ParamsFile:
             if not isinstance(b, list) or not b or not all(_is_number(x) for x in b):
                 bad(f"{where}.b", f"model {model} takes a non-empty list of numbers, got {b!r}")
                 ok = False
-            elif model == "grm" and any(y <= x for x, y in zip(b, b[1:], strict=False)):
-                bad(f"{where}.b", f"GRM category boundaries must increase, got {b}")
+            elif model == "grm" and _is_number(a) and not grm_boundaries_ordered(a, b):
+                # a negative slope reverses the order (calibration writes such items: b = -d/a)
+                bad(
+                    f"{where}.b",
+                    f"GRM category boundaries must increase (decrease when a < 0), "
+                    f"got a = {a}, b = {b}",
+                )
                 ok = False
         c = item.get("c")
         if model == "3pl":

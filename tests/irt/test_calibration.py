@@ -286,3 +286,42 @@ def test_unknown_anchor_or_model_is_refused() -> None:
         Calibrator(anchors=[{"id": "Z9", "model": "2pl", "a": 1.0, "b": 0.0}]).fit(x)
     with pytest.raises(CalibrationError, match="unknown model"):
         Calibrator("4pl").fit(x)
+
+
+def test_tight_tolerance_is_met_in_double_precision() -> None:
+    """The single-precision E-step cannot resolve changes below ~1e-7; a tol of 1e-8 must still
+    converge (the E-step switches to double precision) and agree with mirt."""
+    ids, x = _reference("lsat7.csv")
+    changes: list[float] = []
+    res = calibrate(
+        x, "2pl", item_ids=ids, tol=1e-8, max_iter=500, se_method="none",
+        progress=lambda i, m, c: changes.append(c),
+    )
+    assert res.converged and res.iterations < 200
+    assert changes[-1] < 1e-8
+    np.testing.assert_allclose(res.params.a, [0.988, 1.081, 1.706, 0.765, 0.736], atol=0.01)
+    loose = calibrate(x, "2pl", item_ids=ids, tol=1e-5, se_method="none")
+    np.testing.assert_allclose(res.params.a, loose.params.a, atol=5e-4)
+    assert res.log_likelihood >= loose.log_likelihood - 1e-9
+
+
+@pytest.mark.parametrize(
+    ("model", "n_items"), [("2pl", 1), ("2pl", 2), ("rasch", 1), ("3pl", 2)]
+)
+def test_a_model_the_data_cannot_identify_is_refused(model: str, n_items: int) -> None:
+    _, x = _reference("lsat7.csv")
+    with pytest.raises(CalibrationError, match="not identified"):
+        calibrate(x[:, :n_items], model, priors=Priors(c=None))
+
+
+def test_identified_small_designs_still_fit() -> None:
+    _, x = _reference("lsat7.csv")
+    assert calibrate(x[:, :3], "2pl", se_method="none").converged  # 6 parameters, 7 proportions
+    # a prior on every parameter makes the posterior mode unique even for one item
+    one = calibrate(x[:, :1], "2pl", priors=Priors(a=(0.0, 0.5), b=(0.0, 2.0)), se_method="none")
+    assert one.converged
+    # one free item beside anchored ones is identified
+    anchors = [{"id": f"I{j + 1}", "model": "2pl", "a": a, "b": b} for j, (a, b) in
+               enumerate([(0.988, -1.879), (1.081, -0.748), (1.706, -1.058), (0.765, -0.635)])]
+    res = calibrate(x, "2pl", anchors=anchors, se_method="none")
+    assert res.converged and abs(res.params.a[4] - 0.736) < 0.1

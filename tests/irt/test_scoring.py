@@ -151,6 +151,27 @@ def test_extreme_patterns() -> None:
     assert -6 < w.theta[0] < -2 and 1 < w.theta[1] < 6
 
 
+def test_mle_all_top_scores_with_negative_slopes_is_the_finite_maximum() -> None:
+    """With a negative-slope item, all-correct (or all top categories) has a finite maximum of
+    the likelihood; MLE must find it rather than put it at the bound.  A pattern at the
+    θ-decreasing end of every item (top score on the negative item, 0 elsewhere) is extreme."""
+    params = ItemParameters.from_records(
+        [
+            {"id": "neg", "model": "2pl", "a": -1.2, "b": 0.5},
+            {"id": "p1", "model": "2pl", "a": 1.0, "b": -0.5},
+            {"id": "p2", "model": "2pl", "a": 1.5, "b": 0.2},
+            {"id": "g3", "model": "grm", "a": -0.9, "b": [1.0, -0.4]},
+        ]
+    )
+    resp = np.array([[1.0, 1.0, 1.0, 2.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 2.0]])
+    m = scoring.mle(params, resp)
+    mode = brute_force_mode(params, resp[:2], prior=False)
+    assert np.all(np.abs(mode) < 5)  # both have an interior maximum
+    np.testing.assert_allclose(m.theta[:2], mode, atol=1e-3)
+    assert np.all(np.isfinite(m.se[:2]))
+    assert m.theta[2] == -6.0 and m.se[2] == np.inf
+
+
 def test_mle_all_wrong_on_3pl_stays_at_the_bound_for_wle_too() -> None:
     params = ItemParameters.from_records(
         {"id": f"i{j}", "model": "3pl", "a": 1.5, "b": b, "c": 0.25}

@@ -97,6 +97,50 @@ def test_grm_wrong_order_and_duplicate(tmp_path: Path) -> None:
     assert "must increase" in text and "duplicate item id" in text
 
 
+def test_negative_slope_grm_from_calibration_reads_back(tmp_path: Path) -> None:
+    """A GRM item calibrated with a negative slope has b = -d/a decreasing; the file the
+    calibration writes must be readable (score, link, --anchors) and give the same
+    probabilities."""
+    import warnings
+
+    from irt.calibration import CalibrationWarning, Calibrator
+    from irt.models import category_probabilities, sample_responses
+    from irt.scoring import eap
+    from itembank.bank.params_json import params_file_from_result
+
+    rng = np.random.default_rng(11)
+    true = ItemParameters.from_records(
+        [{"id": "neg", "model": "grm", "a": -1.3, "b": [0.8, -0.6], "c": None}]
+        + [
+            {"id": f"g{j}", "model": "grm", "a": 1.2, "b": [-1.0 + 0.3 * j, 0.5 + 0.2 * j]}
+            for j in range(5)
+        ]
+    )
+    x = sample_responses(true, rng.normal(size=1500), rng).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        result = Calibrator("grm", se_method="none").fit(x, list(true.ids))
+    assert result.params.a[0] < 0
+    assert result.params.b[0, 0] > result.params.b[0, 1]  # decreasing, as written
+    path = tmp_path / "p.json"
+    write_params(path, params_file_from_result(result))
+    back = read_params(path).params
+    theta = np.linspace(-3, 3, 7)
+    np.testing.assert_array_equal(
+        category_probabilities(back, theta), category_probabilities(result.params, theta)
+    )
+    assert np.all(category_probabilities(back, theta) > 0)
+    assert np.all(np.isfinite(eap(back, x[:10]).theta))
+
+
+def test_grm_order_follows_the_slope(tmp_path: Path) -> None:
+    rec = dict(RECORDS[3], a=-1.1, b=[-1.0, 0.0, 1.5])  # increasing with a < 0: disordered
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"items": [rec]}))
+    with pytest.raises(DataFileError, match=r"items\[0\] \(g1\)\.b: GRM .*decrease when a < 0"):
+        read_params(path)
+
+
 def test_syntax_error_has_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "p.json"
     path.write_text('{"items": [\n  {"id": "x",}\n]}')
