@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import click
 
-from . import analysis, bank, paper, psychometrics, qti, roster, serve, simulate, users, worker
+from . import (
+    analysis,
+    bank,
+    paper,
+    psychometrics,
+    qti,
+    report,
+    roster,
+    serve,
+    simulate,
+    users,
+    worker,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,6 +25,6 @@ def main() -> None:
     """Global competence item bank: validate, import, calibrate, simulate, serve."""
 
 
-for _module in (bank, psychometrics, analysis, simulate, roster, serve, paper, qti, users, worker):
+for _module in (bank, psychometrics, analysis, report, simulate, roster, serve, paper, qti, users, worker):
     for _command in _module.COMMANDS:
         main.add_command(_command)

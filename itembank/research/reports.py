@@ -8,8 +8,10 @@ marginal maximum likelihood (EM over the posterior moments) with the item parame
 that group means are not shrunk towards the overall mean as they would be with one common prior.
 
 Standard errors follow Rubin's rules over the M plausible values (OECD 2009, PISA Data Analysis
-Manual, ch. 8): U = mean of the within-PV sampling variances (simple random sampling,
-s²/n), B = variance of the M estimates, V = U + (1 + 1/M)·B.  A group with fewer students than
+Manual, ch. 8): U = mean of the within-PV sampling variances, B = variance of the M
+estimates, V = U + (1 + 1/M)·B — the code of ``itembank report`` (irt.survey_estimates).  Data
+sets carry no sampling design, so U comes from a random-group jackknife (Kott 2001), i.e. assumes
+simple random sampling; the page says so.  A group with fewer students than
 the minimum group size is suppressed (no figures).
 """
 
@@ -21,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from irt import survey_estimates
 from irt.models import ItemParameters as IrtParameters
 from irt.models import log_likelihood
+from irt.replicates import ReplicateDesign, random_groups
 from irt.reporting import ProficiencyLevels, ReportingScale
 from irt.reporting import from_dict as reporting_from_dict
 from irt.scoring import eap, plausible_values
@@ -71,6 +75,8 @@ class Report:
     n_items: int
     min_group_size: int
     overall: GroupRow | None = None
+    # no sampling design is stored with data sets or tests: SEs assume simple random sampling
+    srs_only: bool = True
     notes: list[str] = field(default_factory=list)
 
 
@@ -128,25 +134,24 @@ def draw_plausible_values(
 
 def summarise(
     label: str, window: str | None, scale_pv: np.ndarray, levels: ProficiencyLevels | None,
-    min_size: int,
+    min_size: int, design: ReplicateDesign | None = None,
 ) -> GroupRow:
-    """Mean, SE and level shares of one group's (n, M) scale-score PVs."""
+    """Mean, SE and level shares of one group's (n, M) scale-score PVs, with the SEs of
+    ``itembank report`` (irt.survey_estimates: replicate variance + Rubin's rules); ``design``
+    are the group's rows of the replicate design (default: random groups, i.e. simple random
+    sampling)."""
     n = scale_pv.shape[0]
     if n < max(min_size, 2):
         return GroupRow(label, window, n, True)
-    means = scale_pv.mean(axis=0)
-    variances = scale_pv.var(axis=0, ddof=1) / n
-    mean, se = rubin(means, variances)
+    if design is None:
+        design = random_groups(None, n, np.random.default_rng(n))
+    m = survey_estimates.estimate(survey_estimates.mean, scale_pv, design)
     shares = ses = None
     if levels is not None:
-        idx = levels.index(scale_pv)  # (n, M)
-        shares, ses = [], []
-        for k in range(len(levels.labels)):
-            p = (idx == k).mean(axis=0)
-            m, s = rubin(p, p * (1 - p) / n)
-            shares.append(100 * m)
-            ses.append(100 * s)
-    return GroupRow(label, window, n, False, mean, se, shares, ses)
+        found = survey_estimates.level_shares(scale_pv, np.asarray(levels.cuts), design)
+        shares = [e.estimate for e in found]
+        ses = [e.se for e in found]
+    return GroupRow(label, window, n, False, m.estimate, m.se, shares, ses)
 
 
 def learning_report(
@@ -190,13 +195,19 @@ def learning_report(
     theta_pv = draw_plausible_values(params, scores, cells, n_pv, rng,
                                      mean=float(pop["mean"]), sd=float(pop["sd"]))
     scale_pv = scale.score(theta_pv)
-    report.overall = summarise("", None, scale_pv, levels, min_group_size)
+    design = random_groups(None, len(persons), np.random.default_rng(seed))
+    report.overall = summarise("", None, scale_pv, levels, min_group_size, design)
     for g in sorted(set(groups.tolist())):
-        report.groups.append(summarise(g, None, scale_pv[groups == g], levels, min_group_size))
+        in_g = groups == g
+        report.groups.append(
+            summarise(g, None, scale_pv[in_g], levels, min_group_size, design.subset(in_g))
+        )
         for w in report.windows:
-            rows = (groups == g) & (windows == w)
+            rows = in_g & (windows == w)
             if rows.any():
-                report.trends.append(summarise(g, w, scale_pv[rows], levels, min_group_size))
+                report.trends.append(
+                    summarise(g, w, scale_pv[rows], levels, min_group_size, design.subset(rows))
+                )
     est = eap(params, scores, prior_mean=float(pop["mean"]), prior_sd=float(pop["sd"]))
     score, se = scale.score(est.theta), scale.se(est.se)
     for k, p in enumerate(persons):

@@ -75,6 +75,12 @@ def test_upload_run_report_publish(research_client: FlaskClient,
     r = c.get("/research/reports?source=dataset:1&grouping=gender")
     text = r.get_data(as_text=True)
     assert r.status_code == 200 and "female" in text
+    # SEs from the survey code, which says that they assume simple random sampling
+    assert "簡單隨機抽樣" in text and "95% 信賴區間" in text
+    c.get("/language/en")
+    en = c.get("/research/reports?source=dataset:1&grouping=gender").get_data(as_text=True)
+    assert "simple random sampling" in en and "95% interval" in en
+    c.get("/language/zh_Hant_TW")
     csv_text = c.get("/research/reports/groups.csv?source=dataset:1&grouping=gender").get_data(as_text=True)
     assert csv_text.startswith("gender,window,n,mean,se")
     assert c.get("/research/reports/chart-means.svg?source=dataset:1&grouping=gender").status_code == 200

@@ -36,7 +36,8 @@ def loaded_modules(args: list[str]) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["validate", "tests/data/units"], ["calibrate", "--help"]]
+    "args",
+    [["--help"], ["validate", "tests/data/units"], ["calibrate", "--help"], ["report", "--help"]],
 )
 def test_starts_without_heavy_libraries(args: list[str]) -> None:
     assert loaded_modules(args) == set()
@@ -54,9 +55,10 @@ def test_option_choices_equal_the_library() -> None:
     from irt import linking, scoring
     from irt.calibration_mstep import FIT_MODELS
     from irt.cat.config import EXPOSURE_METHODS
+    from irt.replicates import METHODS as REPLICATE_METHODS
     from itembank.accounts.models import ROLES
     from itembank.bank.schema import LANGUAGES
-    from itembank.cli import analysis, paper, psychometrics, simulate, worker
+    from itembank.cli import analysis, paper, psychometrics, report, simulate, worker
     from itembank.research.jobs import DEFAULT_STALE_AFTER
 
     assert analysis.SCORING_METHODS == scoring.METHODS
@@ -65,4 +67,5 @@ def test_option_choices_equal_the_library() -> None:
     assert simulate.EXPOSURE_METHODS == EXPOSURE_METHODS
     assert paper.LANGUAGES == LANGUAGES
     assert worker.STALE_AFTER == DEFAULT_STALE_AFTER
+    assert report.REPLICATE_METHODS == REPLICATE_METHODS
     assert ROLES[0] == "student" and "admin" in ROLES

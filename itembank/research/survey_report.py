@@ -1,0 +1,147 @@
+"""A learning-outcome report as large-scale assessments compute it: plausible values from the
+population model (conditioned on background variables or not), every figure with its standard
+error from replicate weights combined with the imputation variance over plausible values
+(Rubin's rules), 95% intervals and significance of group differences.
+
+The methods are in :mod:`irt.replicates`, :mod:`irt.survey_estimates` and
+:mod:`irt.latent_regression`; this module assembles the REPORT.json document (``itembank
+report``; docs/research.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from irt import survey_estimates as est
+from irt.latent_regression import plausible_values
+from irt.models import ItemParameters
+from irt.replicates import ReplicateDesign
+from irt.reporting import ProficiencyLevels, ReportingScale
+
+SRS_NOTE = (
+    "no sampling design (weights with strata and schools, or replicate weights) was given: "
+    "standard errors assume simple random sampling of students and are too small when students "
+    "were sampled in schools"
+)
+Step = Callable[[str], None]
+
+
+def _figure(e: est.Estimate, digits: int = 2) -> dict[str, Any]:
+    lo, hi = e.interval
+    return {"estimate": round(e.estimate, digits), "se": round(e.se, digits),
+            "ci95": [round(lo, digits), round(hi, digits)]}
+
+
+def _summary(scores: np.ndarray, design: ReplicateDesign, levels: ProficiencyLevels | None,
+             label: str) -> dict[str, Any]:
+    mean = est.estimate(est.mean, scores, design)
+    sd = est.estimate(est.sd, scores, design)
+    out: dict[str, Any] = {
+        "group": label,
+        "n": int(scores.shape[0]),
+        "weighted_n": round(float(design.weights.sum()), 3),
+        "mean": round(mean.estimate, 2),
+        "se_mean": round(mean.se, 2),
+        "ci95_mean": [round(x, 2) for x in mean.interval],
+        "sd": round(sd.estimate, 2),
+        "se_sd": round(sd.se, 2),
+        "ci95_sd": [round(x, 2) for x in sd.interval],
+    }
+    if levels is not None:
+        shares = est.level_shares(scores, np.asarray(levels.cuts), design)
+        out["levels"] = [
+            {"level": lab, "percent": round(s.estimate, 2), "se_percent": round(s.se, 2),
+             "ci95_percent": [round(x, 2) for x in s.interval]}
+            for lab, s in zip(levels.labels, shares, strict=True)
+        ]
+    return out
+
+
+def survey_report(
+    params: ItemParameters,
+    scores: np.ndarray,
+    groups: np.ndarray,
+    design: ReplicateDesign,
+    *,
+    background: np.ndarray | None,
+    background_names: Sequence[str] = (),
+    n_pv: int = 5,
+    rng: np.random.Generator,
+    scale: ReportingScale,
+    levels: ProficiencyLevels | None,
+    population: tuple[float, float] = (0.0, 1.0),
+    min_group_size: int = 2,
+    step: Step | None = None,
+) -> dict[str, Any]:
+    """REPORT.json as a dict.  scores: (N, J) responses aligned with ``params``; groups: (N,)
+    labels; design: the replicate design of the N students; background: (N, P) population-model
+    matrix with a constant column, or None for unconditioned plausible values."""
+    def tick(what: str) -> None:
+        if step is not None:
+            step(what)
+
+    tick("population model")
+    theta_pv, model = plausible_values(
+        params, scores, background, n_pv, rng, weights=design.weights, population=population
+    )
+    scale_pv = scale.score(theta_pv)
+    tick("estimates")
+    labels = sorted({str(g) for g in groups})
+    rows = {g: groups == g for g in labels}
+    report: dict[str, Any] = {
+        "n_students": int(scores.shape[0]),
+        "n_items": int(params.n_items),
+        "plausible_values": int(n_pv),
+        "scale": {"mean": scale.mean, "sd": scale.sd,
+                  "population": {"mean": scale.population_mean, "sd": scale.population_sd}},
+        "levels": None if levels is None else
+        {"labels": list(levels.labels), "cuts": list(levels.cuts)},
+        "population_model": {
+            "conditioned": background is not None,
+            "conditioned_on": list(background_names),
+            "coefficients": dict(zip(background_names or ["(constant)"],
+                                     (round(float(g), 5) for g in model.gamma), strict=False)),
+            "residual_sd": round(model.sigma, 5),
+            "iterations": model.iterations,
+            "converged": model.converged,
+        },
+        "variance_estimation": {
+            "method": design.method,
+            "replicates": design.n_replicates,
+            "assumes_simple_random_sampling": design.srs,
+            "combination": "Rubin (1987): sampling variance averaged over plausible values + "
+                           "(1 + 1/M) × variance between plausible values",
+        },
+        "notes": [],
+        "overall": _summary(scale_pv, design, levels, ""),
+        "groups": [],
+        "differences": [],
+    }
+    if design.srs:
+        report["notes"].append(SRS_NOTE)
+    if background is None:
+        report["notes"].append(
+            "plausible values are unconditioned (no background variables): differences between "
+            "groups are attenuated toward zero"
+        )
+    small = []
+    for g in labels:
+        mask = rows[g]
+        if mask.sum() < max(min_group_size, 2):
+            small.append(g)
+            report["groups"].append({"group": g, "n": int(mask.sum()), "suppressed": True})
+            continue
+        report["groups"].append(_summary(scale_pv[mask], design.subset(mask), levels, g))
+    for a, b in combinations([g for g in labels if g not in small], 2):
+        d = est.estimate(est.difference(est.mean, rows[a], rows[b]), scale_pv, design)
+        report["differences"].append({
+            "group_a": a, "group_b": b,
+            "difference": round(d.estimate, 2), "se_difference": round(d.se, 2),
+            "ci95_difference": [round(x, 2) for x in d.interval],
+            "significant": d.significant(),
+        })
+    return report
