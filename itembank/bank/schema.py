@@ -176,6 +176,10 @@ class Irt(Strict):
 class Option(Strict):
     id: Identifier
     text: LocalText
+    # Why a student would choose it: the misconception it reflects, or why it is right.  For
+    # reviewers and the teacher pack, never sent to students; required for approval of
+    # single- and multiple-choice items (itembank.authoring.workflow).
+    rationale: LocalText | None = None
 
 
 class ScoreRule(Strict):
@@ -265,6 +269,7 @@ class MultipleChoice(ItemBase):
 class Statement(Strict):
     id: Identifier
     text: LocalText
+    rationale: LocalText | None = None  # why the keyed choice is right, as for an Option
 
 
 class ComplexChoice(ItemBase):
