@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from itembank.bank.importer import save_unit
 from itembank.bank.models import Item, MediaFile, Unit, UnitVersion
 from itembank.bank.queries import unit_schema
-from itembank.bank.schema import LANGUAGES, ImageBlock
+from itembank.bank.schema import LANGUAGES, ComplexChoice, ImageBlock, MultipleChoice, SingleChoice
 from itembank.bank.schema import Unit as UnitSchema
 from itembank.bank.yaml_export import content_hash, unit_content, without_irt
 from itembank.errors import ItembankError
@@ -352,6 +352,20 @@ def submit(session: Session, unit_id: str, actor: Actor, comment: str | None = N
     return version
 
 
+def missing_rationales(unit: UnitSchema) -> list[str]:
+    """The options of single- and multiple-choice items and the statements of complex-choice items
+    that have no rationale (a rationale has both languages: LocalText refuses a blank one), as
+    ``ITEM/OPTION``."""
+    missing = []
+    for item in unit.items:
+        parts = item.statements if isinstance(item, ComplexChoice) else (
+            item.options if isinstance(item, SingleChoice | MultipleChoice) else [])
+        for part in parts:
+            if part.rationale is None:
+                missing.append(f"{item.id}/{part.id}")
+    return missing
+
+
 def approve(session: Session, unit_id: str, actor: Actor, comment: str | None = None) -> UnitVersion:
     """review → approved, by a reviewer who did not write it, with every translation verified."""
     _require(actor, REVIEWERS, "approve units")
@@ -364,6 +378,10 @@ def approve(session: Session, unit_id: str, actor: Actor, comment: str | None = 
     pending = open_checks(session, unit_id)
     if pending:
         raise WorkflowError(f"{len(pending)} translation(s) still need verification by a translator")
+    missing = missing_rationales(unit_schema(version))
+    if missing:
+        raise WorkflowError("every option needs a rationale (why a student would choose it) before "
+                            f"approval; missing: {', '.join(missing)}")
     version.status = "approved"
     _event(session, version, actor, "approve", "review", "approved", comment)
     return version

@@ -13,8 +13,6 @@ Author text is Markdown, rendered with ``markdown`` and sanitised with ``nh3``.
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ import markdown as markdown_lib
 import nh3
 from markupsafe import Markup
 
+from itembank.bank.resources import ResourceFetcher, embed_uri
 from itembank.bank.schema import (
     LANGUAGES,
     ComplexChoice,
@@ -113,6 +112,7 @@ LABELS: dict[str, dict[str, str]] = {
         "type_short_response": "short response",
         "type_open_response": "open response",
         "no_open_items": "These units have no open-response questions.",
+        "rationales": "Why a student would choose each option",
         "selected_answer": "right when the option is selected",
         "not_selected": "not selected",
     },
@@ -178,6 +178,7 @@ LABELS: dict[str, dict[str, str]] = {
         "type_short_response": "簡答題",
         "type_open_response": "開放式問答題",
         "no_open_items": "這些題組沒有開放式問答題。",
+        "rationales": "學生選擇各選項的可能理由",
         "selected_answer": "選取時正確",
         "not_selected": "不選",
     },
@@ -229,11 +230,6 @@ def _text(value: Any, language: str) -> str:
     return str(value)
 
 
-def _data_uri(data: bytes, src: str) -> str:
-    mime = mimetypes.guess_type(src)[0] or "application/octet-stream"
-    if src.lower().endswith(".svg"):
-        mime = "image/svg+xml"
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _blocks(unit: Unit, language: str, images: Mapping[str, bytes]) -> list[dict[str, Any]]:
@@ -254,7 +250,7 @@ def _blocks(unit: Unit, language: str, images: Mapping[str, bytes]) -> list[dict
             data = images.get(block.src)
             out.append({
                 "type": "image",
-                "uri": _data_uri(data, block.src) if data else None,
+                "uri": embed_uri(data, block.src) if data else None,
                 "alt": block.alt.get(language),
                 "caption": block.caption.get(language) if block.caption else None,
                 # pixels → CSS px (1/96 in); capped by the stylesheet's max-width/max-height
@@ -332,10 +328,25 @@ def _name(test_name: str | LocalText | None, language: str, labels: dict[str, st
     return test_name.get(language) if isinstance(test_name, LocalText) else str(test_name)
 
 
-def _pdf(html: str) -> bytes:
+def url_fetcher(fetcher: ResourceFetcher | None = None) -> Any:
+    """WeasyPrint's ``url_fetcher`` around the bank's one resource fetcher
+    (:class:`itembank.bank.resources.ResourceFetcher`): no network, no files; refusals recorded."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    bank_fetcher = fetcher or ResourceFetcher()
+
+    class _Fetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            resource = bank_fetcher.fetch(url)
+            return URLFetcherResponse(url, resource.data, {"Content-Type": resource.mime})
+
+    return _Fetcher(timeout=1, allowed_protocols=("data", "media"), allow_redirects=False)
+
+
+def _pdf(html: str, fetcher: ResourceFetcher | None = None) -> bytes:
     import weasyprint  # imported here: loading Pango takes a moment and most commands never print
 
-    return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    return weasyprint.HTML(string=html, base_url=str(TEMPLATES), url_fetcher=url_fetcher(fetcher)).write_pdf()
 
 
 def render_booklet(units: Sequence[Unit], language: str, *, test_name: str | LocalText | None = None,
@@ -355,6 +366,13 @@ def _key_view(item: Any, language: str, labels: dict[str, str]) -> dict[str, Any
     view = _item_view(item, 0, language)
     view["type_label"] = labels[f"type_{item.type}"]
     view["scoring"] = []
+    parts = item.statements if isinstance(item, ComplexChoice) else (
+        item.options if isinstance(item, SingleChoice | MultipleChoice) else [])
+    view["rationales"] = [
+        {"id": p.id, "html": render_markdown(p.text.get(language), inline=True),
+         "rationale": render_markdown(p.rationale.get(language), inline=True)}
+        for p in parts if p.rationale is not None
+    ]
     if isinstance(item, SingleChoice):
         view["key"] = item.key
         view["key_text"] = render_markdown(next(o.text.get(language) for o in item.options if o.id == item.key), inline=True)

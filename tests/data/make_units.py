@@ -31,15 +31,19 @@ def item(uid: str, k: int, kind: str, rng: np.random.Generator) -> dict:
     a = round(float(rng.uniform(0.8, 1.8)), 3)
     b = round(float(rng.normal(0, 1)), 3)
     if kind == "single_choice":
-        base |= {"options": [{"id": o, "text": t(f"選項{o}", f"Option {o}")} for o in "ABCD"],
+        base |= {"options": [{"id": o, "text": t(f"選項{o}", f"Option {o}"),
+                              "rationale": t(f"選項{o}的理由", f"Why option {o}")} for o in "ABCD"],
                  "key": "B"}
         base["irt"] = {"model": "2pl", "a": a, "b": b, "calibration": CAL}
     elif kind == "multiple_choice":
-        base |= {"options": [{"id": o, "text": t(f"選項{o}", f"Option {o}")} for o in "ABCD"],
+        base |= {"options": [{"id": o, "text": t(f"選項{o}", f"Option {o}"),
+                              "rationale": t(f"選項{o}的理由", f"Why option {o}")} for o in "ABCD"],
                  "key": ["A", "C"]}
         base["irt"] = {"model": "3pl", "a": a, "b": b, "c": 0.15, "calibration": CAL}
     elif kind == "complex_choice":
-        base |= {"statements": [{"id": f"S{s}", "text": t(f"敘述{s}", f"Statement {s}")} for s in (1, 2, 3)],
+        base |= {"statements": [{"id": f"S{s}", "text": t(f"敘述{s}", f"Statement {s}"),
+                                 "rationale": t(f"敘述{s}的理由", f"Why statement {s}")}
+                                for s in (1, 2, 3)],
                  "choices": [{"id": "Y", "text": t("是", "Yes")}, {"id": "N", "text": t("否", "No")}],
                  "key": {"S1": "Y", "S2": "N", "S3": "Y"},
                  "scoring": [{"score": 2, "min_correct": 3}, {"score": 1, "min_correct": 2}]}

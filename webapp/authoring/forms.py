@@ -133,7 +133,8 @@ def _item(item: dict[str, Any]) -> dict[str, Any]:
     if str(item.get("dimension", "")).strip():
         out["dimension"] = item["dimension"]
     if kind in ("single_choice", "multiple_choice"):
-        options = [{"id": str(o.get("id", "")).strip(), "text": o.get("text", blank_text())}
+        options = [{"id": str(o.get("id", "")).strip(), "text": o.get("text", blank_text()),
+                    "rationale": _optional_text(o.get("rationale"))}
                    for o in item.get("options", [])]
         out["options"] = options
         if kind == "single_choice":
@@ -146,7 +147,8 @@ def _item(item: dict[str, Any]) -> dict[str, Any]:
         statements = item.get("statements", [])
         choices = [{"id": str(c.get("id", "")).strip(), "text": c.get("text", blank_text())}
                    for c in item.get("choices", [])]
-        out["statements"] = [{"id": str(s.get("id", "")).strip(), "text": s.get("text", blank_text())}
+        out["statements"] = [{"id": str(s.get("id", "")).strip(), "text": s.get("text", blank_text()),
+                              "rationale": _optional_text(s.get("rationale"))}
                              for s in statements]
         out["choices"] = choices
         out["key"] = {str(s.get("id", "")).strip(): _pick(choices, s.get("key_index")) for s in statements}

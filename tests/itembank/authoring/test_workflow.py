@@ -16,6 +16,7 @@ from itembank.authoring.workflow import (
     changed_texts,
     editable_content,
     local_texts,
+    missing_rationales,
     open_checks,
     retire,
     return_to_draft,
@@ -185,3 +186,25 @@ def test_create_user_checks_names_roles_and_scope(session_factory: sessionmaker[
         with pytest.raises(UserError) as info:
             create_user(session, "bob", "teacher", "a long password", school="NOPE")
         assert info.value.field == "school"
+
+
+
+def test_approval_needs_a_rationale_for_every_option(demo_bank: sessionmaker[Session]) -> None:
+    admin = Actor(None, "ada", "admin")
+
+    def drop_rationales(content: dict) -> None:
+        for item in content["items"]:
+            if item["type"] == "single_choice":
+                del item["options"][1]["rationale"]
+            if item["type"] == "complex_choice":
+                del item["statements"][0]["rationale"]
+
+    with demo_bank() as session, session.begin():
+        edited = _edited(session, "T-04", drop_rationales)
+        ids = {i.type: i.id for i in edited.items}
+        assert missing_rationales(edited) == [f"{ids['single_choice']}/B", f"{ids['complex_choice']}/S1"]
+        save_version(session, edited, admin)
+        submit(session, "T-04", admin)
+        with pytest.raises(WorkflowError, match=r"rationale .*missing: T-04-Q\d/B, T-04-Q\d/S1"):
+            approve(session, "T-04", REVIEWER)
+        assert session.get(Unit, "T-04").latest.status == "review"

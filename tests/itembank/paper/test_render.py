@@ -158,6 +158,10 @@ def test_teacher_materials(bank, tmp_path) -> None:
                 if isinstance(item, ShortResponse):
                     accepted = item.accepted.zh_TW if language == "zh-TW" else item.accepted.en
                     assert squash(accepted[0]) in key
+                parts = item.statements if isinstance(item, ComplexChoice) else getattr(item, "options", [])
+                for part in parts:  # the teacher pack says why a student would choose each option
+                    assert part.rationale is not None
+                    assert squash(part.rationale.get(language)) in key
                 if isinstance(item, OpenResponse):
                     for code in item.coding_guide:
                         assert squash(code.descriptor.get(language)) in guide
