@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 BANKS = [ROOT / "tests" / "data" / "units"]
 FORBIDDEN_KEYS = {"key", "accepted", "scoring", "coding_guide", "irt", "numeric", "parameters",
                   "min_correct", "max_score", "examples", "descriptor", "credit", "code",
-                  "calibration", "a", "b", "c", "process", "metadata"}  # fmt: skip
+                  "calibration", "a", "b", "c", "process", "metadata", "rationale"}  # fmt: skip
 
 
 def _units() -> list[Unit]:
@@ -51,6 +51,9 @@ def _secrets(item: Any, language: str) -> set[str]:
     for code in getattr(item, "coding_guide", None) or []:
         out.add(code.descriptor.get(language))
         out |= {example.get(language) for example in code.examples}
+    for part in (getattr(item, "options", None) or []) + (getattr(item, "statements", None) or []):
+        if part.rationale is not None:
+            out.add(part.rationale.get(language))
     if getattr(item, "irt", None) is not None:
         out.add(f'"model": "{item.irt.model}"')
     return {s for s in out if s}
