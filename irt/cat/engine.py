@@ -4,7 +4,8 @@ session's history; nothing is kept between calls except the bank's cached tables
 resumed session continues exactly as an uninterrupted one.
 
 All randomness of the k-th unit selection (k = 0, 1, ...) comes from
-``np.random.default_rng([seed, k])``.  The batched :func:`select` is shared with the simulator, so
+``np.random.default_rng([seed, k])`` (through :mod:`irt.cat.draws`, which lets a replay use the
+batch simulator's draws instead).  The batched :func:`select` is shared with the simulator, so
 the simulated and the live selections are the same code.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import reporting
+from . import draws
 from .bank import CatBank
 from .config import CatConfig
 from .content import balanced_score
@@ -172,11 +174,11 @@ def select(
             crit, mask = criterion(bank, config, theta[later], n_items[later], later_allowed)
         scores = balanced_score(bank, config, crit, mask, administered[later], n_items[later])
         for row, s in zip(later, scores, strict=True):
-            rng = np.random.default_rng([int(seeds[row]), int(n_selections[row])])
+            rng = draws.selection_rng(int(seeds[row]), int(n_selections[row]))
             units[row] = choose(bank, config, s, rng)
     if easy:
         for row, ok in zip(go[first], allowed[first], strict=True):
-            rng = np.random.default_rng([int(seeds[row]), 0])
+            rng = draws.selection_rng(int(seeds[row]), 0)
             units[row] = easy_unit(bank, config, ok, rng)
     return reasons, units
 

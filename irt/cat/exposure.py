@@ -19,6 +19,7 @@ import numpy as np
 
 from .bank import CatBank
 from .config import CatConfig
+from .draws import lottery
 
 
 def exposure_parameters(bank: CatBank, config: CatConfig) -> np.ndarray:
@@ -36,8 +37,7 @@ def exposure_parameters(bank: CatBank, config: CatConfig) -> np.ndarray:
 def sympson_hetter_open(bank: CatBank, config: CatConfig, seeds: np.ndarray) -> np.ndarray:
     """(N, U) True for the units whose session lottery allows them.  seeds: (N,) session seeds."""
     k = exposure_parameters(bank, config)
-    draws = np.stack([np.random.default_rng([int(s), 0, 1]).random(bank.n_units) for s in seeds])
-    return draws < k[None, :]
+    return lottery(seeds, bank.n_units) < k[None, :]
 
 
 def restrict(

@@ -164,7 +164,8 @@ def derive_sympson_hetter(
 ) -> dict[str, float]:
     """Sympson–Hetter (1985) exposure control parameters K_u by iterated simulation.
 
-    Start from K = 1 and simulate the examinees at ``true_theta`` (a new seed each round).  With
+    Start from K = 1 and simulate the examinees at ``true_theta`` (a new seed each round, by
+    :func:`irt.cat.batch.simulate_batch`).  With
     P(A_u) the observed exposure and P(S_u) = P(A_u)/K_u the rate at which u comes up as the best
     before its lottery, SH set K_u = min(1, r'/P(S_u)).  Here K only ever decreases,
     K_u ← min(K_u, r'/P(S_u)), which stops the round-to-round oscillation of the classic update
@@ -175,6 +176,8 @@ def derive_sympson_hetter(
     Returns {unit id: K} for units with K < 1, for ``exposure.parameters``;
     ``progress(round, max exposure)`` after each round.
     """
+    from .batch import simulate_batch  # the lock-step batch simulator (imports this module)
+
     rate = config.exposure.max_rate if max_rate is None else max_rate
     work = rate - np.sqrt(rate * (1.0 - rate) / max(len(true_theta), 1))
     k = np.ones(bank.n_units)
@@ -186,7 +189,7 @@ def derive_sympson_hetter(
                 method="sympson-hetter", k=config.exposure.k, max_rate=rate, parameters=params
             ),
         )
-        exposure = simulate(bank, cfg, true_theta, seed + 7919 * it).unit_exposure
+        exposure = simulate_batch(bank, cfg, true_theta, seed + 7919 * it).unit_exposure
         if progress is not None:
             progress(it + 1, float(exposure.max(initial=0.0)))
         if exposure.max(initial=0.0) <= rate and it > 0:

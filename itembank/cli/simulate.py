@@ -67,7 +67,9 @@ def simulate_cat(
     import numpy as np
 
     from irt.cat import CatBank, CatBankError
-    from irt.cat.simulator import derive_sympson_hetter, replay, simulate, summarize
+    from irt.cat.batch import simulate_batch
+    from irt.cat.draws import fixed_draws
+    from irt.cat.simulator import derive_sympson_hetter, replay, summarize
     from itembank.bank.params_json import read_params
     from itembank.delivery.cat_config import CatConfigFileError, load_cat_config
 
@@ -106,13 +108,14 @@ def simulate_cat(
         config = replace(config, exposure=replace(config.exposure, parameters=parameters))
         data.setdefault("exposure", {})["parameters"] = parameters
     with click.progressbar(length=examinees, label="simulating", file=sys.stderr) as bar:
-        result = simulate(bank, config, theta, seed, progress=bar.update)
+        result = simulate_batch(bank, config, theta, seed, progress=bar.update)
     report = summarize(result)
     times: list[float] = []
     matches = 0
     n_replay = min(REPLAYED_SESSIONS, examinees)
-    for e in range(n_replay):
-        items, t = replay(bank, config, result, e)
+    for e in range(n_replay):  # through next_step, with the batch's random draws
+        with fixed_draws(result.draws.session(e)):
+            items, t = replay(bank, config, result, e)
         times.extend(t)
         matches += items == [i for u in result.units[e] for i in bank.unit_items(u)]
     report["seconds_per_selection"] = float(np.mean(times)) if times else 0.0

@@ -186,3 +186,37 @@ def work(factory: sessionmaker[Session], handlers: Mapping[str, Handler], worker
         else:
             done += 1
     return done
+
+
+NO_WORKER_AFTER = 60.0  # seconds a job may wait in the queue before the page says no worker runs
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
+def waiting_for_worker(
+    session: Session, job: Job, *, after: float = NO_WORKER_AFTER,
+    stale_after: float = DEFAULT_STALE_AFTER, now: datetime | None = None,
+) -> str | None:
+    """Why a queued job has not been taken for more than ``after`` seconds, or None.
+
+    ``"busy"`` when some worker is alive (another job is running with a fresh heartbeat), so the
+    job waits its turn; ``"no_worker"`` when no worker has shown a sign of life: a worker polls
+    every few seconds and claims a queued job at once, so a job queued for a minute means that
+    ``itembank worker`` is not running."""
+    if job.status != "queued":
+        return None
+    now = now or utcnow()
+    # a job put back in the queue after a failed attempt waits from that attempt's last heartbeat
+    times = [t for t in (_aware(job.created_at), _aware(job.heartbeat_at)) if t is not None]
+    since = max(times) if times else None
+    if since is None or (now - since).total_seconds() <= after:
+        return None
+    fresh = now - timedelta(seconds=stale_after)
+    busy = session.scalar(
+        select(Job.id).where(Job.status == "running", Job.heartbeat_at >= fresh, Job.id != job.id)
+        .limit(1)
+    )
+    return "busy" if busy is not None else "no_worker"

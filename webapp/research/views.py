@@ -22,7 +22,7 @@ from itembank.delivery.models import Test
 from itembank.delivery.sessions import cat_config
 from itembank.delivery.student_view import render_markdown
 from itembank.errors import DataFileError
-from itembank.research import calibration_runs, coding, datasets, plots, publish, reports
+from itembank.research import calibration_runs, coding, datasets, jobs, plots, publish, reports
 from itembank.research.models import CalibrationRun, Dataset, PlotCache, Publication
 from itembank.research.scope import scope_for
 
@@ -210,7 +210,9 @@ def run(run_id: int) -> str:
     flagged = sum(1 for e in items if (e.get("fit") or {}).get("flags")
                   or (e.get("fit") or {}).get("fit_flags")
                   or (e.get("dif") or {}).get("ets_class") in ("B", "C", "BB", "CC"))
-    return render_template("research/run.html", run=r, job=r.job, items=items, flagged=flagged)
+    waiting = jobs.waiting_for_worker(get_db(), r.job)
+    return render_template("research/run.html", run=r, job=r.job, items=items, flagged=flagged,
+                           waiting=waiting)
 
 
 def _run_plot(r: CalibrationRun, name: str) -> str:
