@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def engine_from_settings() -> Engine:
+    from itembank import all_models  # noqa: F401  (every table, so relationships resolve)
     from itembank.db import make_engine
 
     settings = config.load()
