@@ -6,12 +6,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from itembank.bank.schema import ShortResponse
 from itembank.bank.validation import load_bank
 from itembank.delivery.scoring import ResponseShapeError, normalise_text, score_response
 from tests.conftest import REPO, TEST_UNITS
 
 ITEMS = {i.id: i for u in load_bank([TEST_UNITS]).units for i in u.unit.items}
 GC001 = {i.id: i for u in load_bank([REPO / "items" / "GC-001.yaml"]).units for i in u.unit.items}
+# a numeric short response with accepted variants and a tolerance (the first edition's GC-001-Q2)
+NUMERIC = ShortResponse.model_validate({
+    "id": "N-Q1", "type": "short_response", "process": "evaluate_information",
+    "prompt": {"zh-TW": "大約是幾倍？", "en": "About how many times?"},
+    "accepted": {"zh-TW": ["2.8", "2.8倍", "約2.8倍"], "en": ["2.8", "2.8 times", "about 2.8"]},
+    "numeric": {"value": 2.8, "tolerance": 0.05},
+})
 
 
 def test_single_choice() -> None:
@@ -55,7 +63,7 @@ def test_complex_choice_partial_credit() -> None:
      ("2.80", 1), ("2.84", 1), ("2.9", 0), ("3", 0), ("", 0), ("二點八", 0)],
 )
 def test_short_response_normalisation(answer: str, score: int) -> None:
-    assert score_response(GC001["GC-001-Q2"], answer) == score
+    assert score_response(NUMERIC, answer) == score
 
 
 def test_open_response_waits_for_a_coder() -> None:
