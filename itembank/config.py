@@ -30,6 +30,17 @@ class Settings:
     login_max_failures: int = 5  # failed logins per username and address ...
     login_lock_minutes: int = 15  # ... within this window lock the login for the window
     trusted_proxies: int = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust
+    # limits of the parsers (docs/deployment.md, "Limits")
+    max_csv_cell_chars: int = 10_000  # the longest cell of an uploaded CSV
+    max_csv_rows: int = 1_000_000  # the most rows of an uploaded CSV
+    max_form_field_chars: int = 100_000  # the longest form field (the YAML editor's text is one)
+    max_yaml_bytes: int = 1_000_000  # the largest YAML document (a unit, a design, a spec)
+    max_yaml_nodes: int = 100_000  # the most nodes (scalars, lists, mappings) in one YAML document
+    max_yaml_aliases: int = 100  # the most aliases (*name) in one YAML document
+    max_qti_resources: int = 10_000  # the most resources in one QTI manifest
+    max_xml_depth: int = 100  # the deepest nesting of elements in a QTI file
+    code_max_failures: int = 10  # wrong access/resume codes per client address ...
+    code_window_seconds: int = 60  # ... within this window refuse that address (429)
 
     @property
     def is_production(self) -> bool:
@@ -56,4 +67,14 @@ def load(env: dict[str, str] | None = None) -> Settings:
         login_max_failures=int(env.get("ITEMBANK_LOGIN_MAX_FAILURES", "5")),
         login_lock_minutes=int(env.get("ITEMBANK_LOGIN_LOCK_MINUTES", "15")),
         trusted_proxies=int(env.get("ITEMBANK_TRUSTED_PROXIES", "0")),
+        max_csv_cell_chars=int(env.get("ITEMBANK_MAX_CSV_CELL_CHARS", "10000")),
+        max_csv_rows=int(env.get("ITEMBANK_MAX_CSV_ROWS", "1000000")),
+        max_form_field_chars=int(env.get("ITEMBANK_MAX_FORM_FIELD_CHARS", "100000")),
+        max_yaml_bytes=int(env.get("ITEMBANK_MAX_YAML_BYTES", "1000000")),
+        max_yaml_nodes=int(env.get("ITEMBANK_MAX_YAML_NODES", "100000")),
+        max_yaml_aliases=int(env.get("ITEMBANK_MAX_YAML_ALIASES", "100")),
+        max_qti_resources=int(env.get("ITEMBANK_MAX_QTI_RESOURCES", "10000")),
+        max_xml_depth=int(env.get("ITEMBANK_MAX_XML_DEPTH", "100")),
+        code_max_failures=int(env.get("ITEMBANK_CODE_MAX_FAILURES", "10")),
+        code_window_seconds=int(env.get("ITEMBANK_CODE_WINDOW_SECONDS", "60")),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, g, redirect, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, redirect, request, url_for
 from flask_babel import get_locale
 
 DEFAULT_LOCALE = "zh_Hant_TW"
@@ -52,7 +52,8 @@ def switch(code: str) -> Response:
     target = safe_next(request.args.get("next"), url_for("deliver.join"))
     response = redirect(target)
     if code in LOCALES:
-        response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
+        response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
+                            secure=bool(current_app.config.get("ITEMBANK_PRODUCTION")))
     return response
 
 

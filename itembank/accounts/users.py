@@ -5,35 +5,39 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from itembank.errors import ItembankError
 from itembank.orgs.models import City, School
 
-from .models import ROLES, User
+from .models import ROLES, LoginSession, User
+from .passwords import MESSAGES, password_problem
+from .passwords import MIN_PASSWORD as MIN_PASSWORD  # the admin form's first check
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,119}$")
-MIN_PASSWORD = 10
 
 
 class UserError(ItembankError):
     """A user cannot be created as asked; the message says why and what to do."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.reason = reason  # for a password: the rule it breaks (passwords.MESSAGES)
 
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise UserError("password", f"the password needs at least {MIN_PASSWORD} characters")
+def check_password_strength(password: str, username: str | None = None) -> None:
+    """:class:`UserError` (field ``password``, ``reason`` the rule) for a weak password."""
+    reason = password_problem(password, username)
+    if reason is not None:
+        raise UserError("password", MESSAGES[reason], reason)
 
 
 def create_user(
@@ -54,7 +58,7 @@ def create_user(
                                     "with a letter or digit")
     if role not in ROLES:
         raise UserError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    check_password_strength(password)
+    check_password_strength(password, username)
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise UserError("username", f"the username {username!r} is taken; choose another")
     city_row = school_row = None
@@ -83,3 +87,76 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username.strip())).first()
+    if user is None:
+        raise UserError("username", f"there is no user {username!r}")
+    return user
+
+
+def edit_user(
+    session: Session,
+    username: str,
+    *,
+    role: str | None = None,
+    city: str | None = None,
+    school: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Change a user's role, scope (city and school codes; "" clears) or name, in the caller's
+    transaction."""
+    user = _user(session, username)
+    if role is not None:
+        if role not in ROLES:
+            raise UserError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        user.role = role
+    if city is not None:
+        if city == "":
+            user.city_id = None
+        else:
+            row = session.scalars(select(City).where(City.code == city)).first()
+            if row is None:
+                raise UserError("city", f"no city with code {city!r}")
+            user.city_id = row.id
+    if school is not None:
+        if school == "":
+            user.school_id = None
+        else:
+            query = select(School).where(School.code == school)
+            if user.city_id is not None:
+                query = query.where(School.city_id == user.city_id)
+            schools = session.scalars(query).all()
+            if len(schools) != 1:
+                raise UserError("school", f"no single school with code {school!r}; give --city")
+            user.school_id = schools[0].id
+            user.city_id = schools[0].city_id
+    if display_name is not None:
+        user.display_name = display_name.strip() or None
+    session.flush()
+    return user
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Disable (every signed-in browser of the user is signed out at once) or enable a user."""
+    user = _user(session, username)
+    user.active = active
+    if not active:
+        end_login_sessions(session, user.id)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """A new password; the user's signed-in browsers are signed out."""
+    user = _user(session, username)
+    check_password_strength(password, username)
+    user.password_hash = hash_password(password)
+    end_login_sessions(session, user.id)
+    session.flush()
+    return user
+
+
+def end_login_sessions(session: Session, user_id: int) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))

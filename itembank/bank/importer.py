@@ -9,17 +9,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itembank.errors import Problem, ProblemsError
 
+from .images import ImageError, check_image
 from .models import Calibration, Item, ItemParameters, ItemVersion, MediaFile, Unit, UnitVersion
 from .schema import CalibrationRecord, Irt
 from .schema import Unit as UnitSchema
-from .validation import IMAGE_TYPES, LoadedBank, LoadedUnit, load_bank
+from .validation import LoadedBank, LoadedUnit, load_bank
 from .yaml_export import content_hash, unit_content, without_irt
 
 
@@ -87,12 +88,18 @@ def save_calibration(session: Session, record: CalibrationRecord) -> Calibration
     return row
 
 
-def _save_media(session: Session, images: dict[str, bytes]) -> dict[str, str]:
+def _save_media(session: Session, images: dict[str, bytes], unit_id: str) -> dict[str, str]:
+    """Store new images by their hash.  Every image that enters the bank passes here (editor
+    upload, YAML import, QTI import, restore), so the one image check runs here as the last gate;
+    a refused image raises ProblemsError and the caller's transaction stores nothing."""
     refs = {}
     for src, data in sorted(images.items()):
         digest = hashlib.sha256(data).hexdigest()
         if session.get(MediaFile, digest) is None:
-            mime = IMAGE_TYPES[PurePosixPath(src).suffix.lower()]
+            try:
+                mime = check_image(src, data)
+            except ImageError as exc:
+                raise ProblemsError([Problem(f"{unit_id}.yaml", 0, 0, f"image {src!r}: {exc}")]) from None
             session.add(MediaFile(sha256=digest, mime=mime, data=data))
         refs[src] = digest
     return refs
@@ -111,7 +118,7 @@ def save_unit(
     """
     content = unit_content(unit)
     digest = content_hash(content)
-    media = _save_media(session, images or {})
+    media = _save_media(session, images or {}, unit.id)
     row = session.get(Unit, unit.id)
     if row is None:
         row = Unit(id=unit.id, source_path=relpath or f"{unit.id}.yaml")

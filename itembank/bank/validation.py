@@ -16,13 +16,11 @@ from pydantic import BaseModel, ValidationError
 
 from itembank.errors import Problem
 
+from .images import IMAGE_TYPES, MAX_IMAGE_BYTES, ImageError, check_image
 from .schema import LANGUAGES, CalibrationFile, CalibrationRecord, ImageBlock, Unit
 from .yaml_source import Loc, SourceDocument, parse_yaml, read_yaml
 
 CALIBRATIONS_DIR = "calibrations"
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml",
-               ".gif": "image/gif", ".webp": "image/webp"}
 
 
 @dataclass
@@ -239,10 +237,15 @@ def _load_images(loaded: LoadedUnit, folder: Path, doc: SourceDocument) -> list[
             problems.append(Problem(loaded.file, line, col, f"stimulus[{i}].src: image file {block.src!r} not "
                                                             f"found next to the unit file"))
             continue
-        data = target.read_bytes()
-        if len(data) > MAX_IMAGE_BYTES:
+        if target.stat().st_size > MAX_IMAGE_BYTES:
             problems.append(Problem(loaded.file, line, col, f"stimulus[{i}].src: image is larger than "
                                                             f"{MAX_IMAGE_BYTES // 1024 // 1024} MB; make it smaller"))
+            continue
+        data = target.read_bytes()
+        try:
+            check_image(block.src, data)
+        except ImageError as exc:
+            problems.append(Problem(loaded.file, line, col, f"stimulus[{i}].src: image {block.src!r}: {exc}"))
             continue
         loaded.images[block.src] = data
     return problems

@@ -3,6 +3,12 @@
 PyYAML's node tree carries marks; we walk it ourselves so that a schema error at
 ``items[2].options[0].text.en`` can be reported as ``FILE:LINE:COLUMN``.  Duplicate keys, which
 PyYAML would silently overwrite, are reported too.
+
+Bounded before anything is built (a few hundred bytes of nested aliases would otherwise grow into
+gigabytes): the text is at most ``ITEMBANK_MAX_YAML_BYTES``, holds at most
+``ITEMBANK_MAX_YAML_ALIASES`` aliases (``*name``), and the document, with every alias expanded,
+at most ``ITEMBANK_MAX_YAML_NODES`` nodes and :data:`MAX_DEPTH` levels.  Each limit is reported
+as a problem at its FILE:LINE:COLUMN.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from typing import Any
 
 import yaml
 
+from itembank import config
 from itembank.errors import Problem
 
 Loc = tuple[str | int, ...]
+MAX_DEPTH = 100
 
 
 @dataclass
@@ -51,7 +59,29 @@ class SourceDocument:
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe loading only: no Python objects from YAML tags."""
+    """Safe loading only: no Python objects from YAML tags; aliases counted while composing and
+    nodes (aliases expanded) counted while building."""
+
+    max_aliases = 100
+    max_nodes = 100_000
+    aliases = 0
+    nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > self.max_aliases:
+                raise LimitError(f"more than {self.max_aliases} aliases (*name) in one document",
+                                 self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+class LimitError(yaml.YAMLError):
+    """A YAML document beyond one of the limits; ``mark`` is where it was reached."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message, self.mark = message, mark
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -61,6 +91,12 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 def _build(
     node: yaml.Node, loc: Loc, doc: SourceDocument, loader: _Loader, problems: list[Problem]
 ) -> Any:
+    loader.nodes += 1
+    if loader.nodes > loader.max_nodes:
+        raise LimitError(f"more than {loader.max_nodes} values in one document (aliases expanded)",
+                         node.start_mark)
+    if len(loc) > MAX_DEPTH:
+        raise LimitError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark)
     doc.marks[loc] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -110,8 +146,13 @@ def parse_yaml(raw: bytes | str, name: str) -> tuple[SourceDocument | None, list
         text = raw
     if not text.strip():
         return None, [Problem(name, 1, 1, "the file is empty; a unit file holds one YAML mapping (id, title, ...)")]
+    settings = config.load()
+    if len(text) > settings.max_yaml_bytes:
+        return None, [Problem(name, 1, 1, f"the YAML text is {len(text)} characters long; at most "
+                                          f"{settings.max_yaml_bytes} are read")]
     try:
         loader = _Loader(text)  # checks for characters YAML does not allow before any parsing
+        loader.max_aliases, loader.max_nodes = settings.max_yaml_aliases, settings.max_yaml_nodes
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
@@ -123,6 +164,11 @@ def parse_yaml(raw: bytes | str, name: str) -> tuple[SourceDocument | None, list
             return None, [Problem(name, 1, 1, "the file holds no YAML document; write one mapping")]
         doc = SourceDocument(name, None)
         doc.data = _build(node, (), doc, loader, problems)
+    except LimitError as exc:
+        line, col = (exc.mark.line + 1, exc.mark.column + 1) if exc.mark else (1, 1)
+        return None, [Problem(name, line, col, f"YAML refused: {exc.message}")]
+    except RecursionError:
+        return None, [Problem(name, 1, 1, f"YAML refused: nested more than {MAX_DEPTH} levels deep")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from irt.cat import BankItem, CatConfig, CatConfigError
 from irt.reporting import ReportingError
 from irt.reporting import from_dict as reporting_from_dict
+from itembank.bank.csv_import import checked_text
+from itembank.bank.yaml_source import parse_yaml
 from itembank.errors import DataFileError, ItembankError, Problem
 
 DEFAULT_REPORTING: dict[str, Any] = {
@@ -111,12 +111,11 @@ def load_cat_config(
             text = Path(path).read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise CatConfigFileError(f"{name}: cannot read the file: {exc.strerror}") from exc
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{mark.line + 1}:{mark.column + 1}: " if mark is not None else ""
-            raise CatConfigFileError(f"{name}:{where}invalid YAML: {exc}") from exc
+        if text.strip():  # the bank's bounded YAML reading (aliases, nodes, size)
+            doc, problems = parse_yaml(text, name)
+            if problems:
+                raise CatConfigFileError(f"{problems[0]} (invalid YAML)")
+            data = doc.data if doc is not None and doc.data is not None else {}
         if not isinstance(data, dict):
             raise CatConfigFileError(f"{name}: the top level must be a mapping of sections")
     data = copy.deepcopy(data)
@@ -178,7 +177,7 @@ def read_item_attributes(path: str | Path) -> list[BankItem]:
     true).  Problems name FILE:ROW:COLUMN (DataFileError)."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = checked_text(Path(path).read_bytes(), name)
     except OSError as exc:
         raise DataFileError.at(name, 0, 0, f"cannot read the file: {exc.strerror}") from exc
     rows = list(csv.reader(text.splitlines()))

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from itembank.bank.csv_import import checked_text
 from itembank.bank.schema import LANGUAGES
 from itembank.errors import ItembankError, Problem, ProblemsError
 
@@ -20,6 +21,7 @@ from .models import City, School, SchoolClass, Student
 
 COLUMNS = ("city", "school", "class", "student_id", "name", "grade", "language", "gender")
 REQUIRED = ("city", "school", "class", "student_id", "language")
+MAX_LENGTHS = {"city": 64, "school": 64, "class": 64, "student_id": 64, "name": 200}  # the columns' sizes
 GENDERS = ("female", "male", "other")
 MAX_ROSTER_BYTES = 20 * 1024 * 1024
 
@@ -47,11 +49,7 @@ def parse_roster(data: bytes, name: str) -> list[RosterRow]:
     if len(data) > MAX_ROSTER_BYTES:
         raise ProblemsError([Problem(name, 0, 0, f"the roster is larger than {MAX_ROSTER_BYTES // 2**20} MB; "
                                                  "split it by school")])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ProblemsError([Problem(name, line, 1, "not UTF-8 text; save the roster as UTF-8 CSV")]) from None
+    text = checked_text(data, name)  # UTF-8, no NUL, cells and rows within the limits
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -83,6 +81,11 @@ def parse_roster(data: bytes, name: str) -> list[RosterRow]:
             continue
         value = {column: cells[at[column]].strip() for column in COLUMNS}
         bad = False
+        for column, longest in MAX_LENGTHS.items():
+            if len(value[column]) > longest:
+                problem(line, at[column] + 1, f"{column} is {len(value[column])} characters long; at most "
+                                              f"{longest} are allowed")
+                bad = True
         for column in REQUIRED:
             if not value[column]:
                 problem(line, at[column] + 1, f"{column} is empty; every student needs a {column}")
@@ -145,35 +148,46 @@ def import_roster(session: Session, data: bytes, name: str, *, school_id: int | 
             raise ProblemsError([Problem(name, r.line, 1, f"school {r.school!r} of {r.city!r} is not your school "
                                                           f"({own.code} of {own.city.code}); upload only your "
                                                           "school's students") for r in strangers])
-    for row in rows:
-        city = cities.get(row.city)
-        if city is None:
-            kind = "partner" if cities or session.scalar(select(func.count()).select_from(City)) else "home"
-            city = City(code=row.city, name={"zh-TW": row.city, "en": row.city}, kind=kind)
-            session.add(city)
-            session.flush()
-            cities[row.city] = city
-        school = session.scalars(select(School).where(School.city_id == city.id, School.code == row.school)).first()
-        if school is None:
-            school = School(city_id=city.id, code=row.school, name={"zh-TW": row.school, "en": row.school})
-            session.add(school)
-            session.flush()
-        klass = session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id,
-                                                          SchoolClass.name == row.school_class)).first()
-        if klass is None:
-            klass = SchoolClass(school_id=school.id, name=row.school_class, grade=row.grade)
-            session.add(klass)
-            session.flush()
-        student = session.scalars(select(Student).where(Student.school_id == school.id,
-                                                        Student.student_id == row.student_id)).first()
-        if student is None:
-            student = Student(key=new_student_key(), school_id=school.id, student_id=row.student_id)
-            session.add(student)
-        student.class_id = klass.id
-        student.name = row.name
-        student.grade = row.grade
-        student.language = row.language
-        student.gender = row.gender
+    # In bulk: the roster's cities, schools, classes and students are read with one query each
+    # and the new ones written together, in the caller's one transaction (all or nothing).
+    with session.no_autoflush:
+        for code in dict.fromkeys(r.city for r in rows):
+            if code not in cities:
+                kind = "partner" if cities else "home"
+                cities[code] = City(code=code, name={"zh-TW": code, "en": code}, kind=kind)
+                session.add(cities[code])
+        session.flush()
+        city_ids = {cities[r.city].id for r in rows}
+        schools = {(s.city_id, s.code): s for s in session.scalars(select(School).where(School.city_id.in_(city_ids)))}
+        for city_code, code in dict.fromkeys((r.city, r.school) for r in rows):
+            key = (cities[city_code].id, code)
+            if key not in schools:
+                schools[key] = School(city_id=key[0], code=code, name={"zh-TW": code, "en": code})
+                session.add(schools[key])
+        session.flush()
+        school_of = {(r.city, r.school): schools[(cities[r.city].id, r.school)] for r in rows}
+        school_ids = {s.id for s in school_of.values()}
+        classes = {(c.school_id, c.name): c for c in
+                   session.scalars(select(SchoolClass).where(SchoolClass.school_id.in_(school_ids)))}
+        for row in rows:
+            key = (school_of[(row.city, row.school)].id, row.school_class)
+            if key not in classes:
+                classes[key] = SchoolClass(school_id=key[0], name=row.school_class, grade=row.grade)
+                session.add(classes[key])
+        session.flush()
+        students = {(s.school_id, s.student_id): s for s in
+                    session.scalars(select(Student).where(Student.school_id.in_(school_ids)))}
+        for row in rows:
+            school = school_of[(row.city, row.school)]
+            student = students.get((school.id, row.student_id))
+            if student is None:
+                student = Student(key=new_student_key(), school_id=school.id, student_id=row.student_id)
+                session.add(student)
+            student.class_id = classes[(school.id, row.school_class)].id
+            student.name = row.name
+            student.grade = row.grade
+            student.language = row.language
+            student.gender = row.gender
     session.flush()
     return roster_totals(session)
 

@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 
 from irt.booklet_design import balance_clusters, design_balance, rotation_design, suggest_clusters
+from itembank.bank.csv_import import checked_text
 from itembank.bank.schema import Unit
 from itembank.bank.yaml_source import read_yaml
 from itembank.errors import Problem, ProblemsError
@@ -193,7 +194,7 @@ def read_design(path: str | Path, known_units: Sequence[str] | None = None) -> D
 
 def _read_design_csv(path: Path, known_units: Sequence[str] | None) -> Design:
     name = str(path)
-    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    rows = list(csv.reader(checked_text(path.read_bytes(), name).splitlines()))
     header = [h.strip() for h in rows[0]] if rows else []
     if header[:4] != ["booklet", "position", "cluster", "units"]:
         raise ProblemsError([Problem(name, 1, 1, "the header must be booklet,position,cluster,units")])

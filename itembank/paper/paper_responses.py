@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from itembank.bank.csv_import import checked_text
 from itembank.bank.responses_csv import ResponseData
 from itembank.bank.schema import ComplexChoice, MultipleChoice, OpenResponse, SingleChoice, Unit
 from itembank.delivery.scoring import ResponseShapeError, score_response
@@ -80,9 +81,9 @@ def score_answers(path: str | Path, design: Design, units: Sequence[Unit]) -> Re
     """
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError.at(name, 0, 0, f"cannot read the file as UTF-8 text: {exc}") from exc
+        text = checked_text(Path(path).read_bytes(), name)
+    except OSError as exc:
+        raise DataFileError.at(name, 0, 0, f"cannot read the file: {exc}") from exc
     reader = csv.reader(text.splitlines())
     rows = [(reader.line_num, r) for r in reader]
     rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]

@@ -25,6 +25,7 @@ import markdown as markdown_lib
 import nh3
 from markupsafe import Markup
 
+from itembank.bank.markdown_rules import prepare_markdown
 from itembank.bank.resources import ResourceFetcher, embed_uri
 from itembank.bank.schema import (
     LANGUAGES,
@@ -195,7 +196,7 @@ _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?![-*+#>]|\d+[.)]\s|\n)|(
 def render_markdown(text: str, inline: bool = False) -> Markup:
     """Markdown → sanitised HTML (no raw HTML from authors reaches the page)."""
     text = _CJK_BREAK.sub("", text)
-    html = markdown_lib.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    html = markdown_lib.markdown(prepare_markdown(text), extensions=["tables", "sane_lists"], output_format="html")
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={}, link_rel=None)
     if inline and clean.startswith("<p>") and clean.endswith("</p>") and clean.count("<p>") == 1:
         clean = clean[3:-4]

@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from itembank.bank.validation import IMAGE_TYPES
+from itembank.bank.images import IMAGE_TYPES
 from itembank.errors import Problem
 
 from .markup import local, plain_text, to_markdown
@@ -129,6 +129,57 @@ def body_blocks(ctx: _Context, body: etree._Element, skip: frozenset[str]) -> li
     return blocks
 
 
+def structured_blocks(ctx: _Context, body: etree._Element) -> list[dict]:
+    """Third-party stimulus content in order: text as Markdown, tables as table blocks, images as
+    image blocks."""
+    blocks: list[dict] = []
+    pending = etree.Element(f"{{{QTI3}}}div")  # text between tables, rebuilt for to_markdown
+    pending.text = body.text
+
+    def flush() -> None:
+        nonlocal pending
+        blocks.extend(body_blocks(ctx, pending, frozenset()))
+        pending = etree.Element(f"{{{QTI3}}}div")
+
+    for el in list(body):
+        if not isinstance(el.tag, str) or local(el) in _NOT_CONTENT:
+            continue
+        tables = [el] if local(el) == "table" else findall(el, "table")
+        if tables and local(el) in ("table", "div", "figure", "section"):
+            flush()
+            for table in tables:
+                block = _table(ctx, table)
+                if block is not None:
+                    blocks.append(block)
+            continue
+        copy = etree.fromstring(etree.tostring(el))
+        pending.append(copy)
+    flush()
+    return blocks
+
+
+def _table(ctx: _Context, table: etree._Element) -> dict | None:
+    rows = [[c for c in tr if local(c) in ("td", "th")] for tr in table.iter(f"{{{QTI3}}}tr")]
+    rows = [r for r in rows if r]
+    if len(rows) < 2:
+        ctx.note(table, "a table with fewer than two rows was read as text")
+        return {"type": "text", "text": ctx.text(" | ".join(visible_text(c) for r in rows for c in r) or "-")}
+    width = max(len(r) for r in rows)
+    if any(len(r) != width or any(c.get("colspan") or c.get("rowspan") for c in r) for r in rows):
+        ctx.note(table, "merged cells (colspan/rowspan) were split: check the table")
+
+    def cell(el: etree._Element | None) -> Any:
+        text = visible_text(el) if el is not None else ""
+        return ctx.text(text) if text else "-"
+
+    block: dict[str, Any] = {"type": "table", "columns": [cell(c) for c in rows[0]] + ["-"] * (width - len(rows[0])),
+                             "rows": [[cell(r[i] if i < len(r) else None) for i in range(width)] for r in rows[1:]]}
+    caption = find(table, "caption")
+    if caption is not None and visible_text(caption):
+        block["caption"] = ctx.text(visible_text(caption))
+    return block
+
+
 def own_stimulus_blocks(ctx: _Context, body: etree._Element) -> list[dict]:
     """Blocks of a stimulus this bank exported (classes gc-text, gc-image, gc-table)."""
     blocks: list[dict] = []
@@ -197,7 +248,7 @@ def map_stimulus(root: etree._Element, where: str, path: str, own: bool, files: 
         ctx.problem(root, "no <qti-stimulus-body>")
         ctx.draft.data = []
         return ctx.draft
-    ctx.draft.data = own_stimulus_blocks(ctx, body) if own else body_blocks(ctx, body, frozenset())
+    ctx.draft.data = own_stimulus_blocks(ctx, body) if own else structured_blocks(ctx, body)
     return ctx.draft
 
 
@@ -271,11 +322,26 @@ def _template(ctx: _Context) -> str | None:
     return name.removesuffix(".xml") if template else ("custom" if len(rp) else None)
 
 
+def visible_text(el: etree._Element) -> str:
+    """The plain text a student sees in ``el``: feedback, rubrics and templates left out."""
+    copy = etree.fromstring(etree.tostring(el))
+    for hidden in [e for e in copy.iter() if isinstance(e.tag, str) and local(e) in _NOT_CONTENT]:
+        parent = hidden.getparent()
+        if parent is not None:
+            previous = hidden.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + (hidden.tail or "")
+            else:
+                parent.text = (parent.text or "") + (hidden.tail or "")
+            parent.remove(hidden)
+    return plain_text(copy)
+
+
 def _choice_text(ctx: _Context, el: etree._Element) -> str:
     if find(el, "img") is not None or find(el, "object") is not None:
         ctx.problem(el, f"choice {el.get('identifier')!r} is an image; the bank's options and statements "
                         "are texts")
-    return plain_text(el) if not ctx.own else (el.text or "").strip() or plain_text(el)
+    return visible_text(el) if not ctx.own else (el.text or "").strip() or visible_text(el)
 
 
 def map_item(root: etree._Element, where: str, path: str, own: bool, files: set[str]) -> Draft:
@@ -311,10 +377,16 @@ def map_item(root: etree._Element, where: str, path: str, own: bool, files: set[
         return draft
     interaction = interactions[0]
     for el in body.iter(f"{{{QTI3}}}qti-feedback-block", f"{{{QTI3}}}qti-feedback-inline"):
-        ctx.note(el, "feedback is not kept: the bank shows no feedback to students")
+        ctx.note(el, f"feedback is not kept ({local(el)}, left out of the item's texts): the bank shows no "
+                     "feedback to students")
         break
     if find(root, "qti-modal-feedback") is not None:
-        ctx.note(find(root, "qti-modal-feedback"), "modal feedback is not kept")
+        ctx.note(find(root, "qti-modal-feedback"), "modal feedback is not kept (the bank shows no feedback "
+                                                   "to students)")
+    for el in body.iter(f"{{{QTI3}}}qti-rubric-block"):
+        if "scorer" not in (el.get("view") or "") or local(interactions[0]) != "qti-extended-text-interaction":
+            ctx.note(el, f"rubric block for {el.get('view') or 'no view'!r} is not kept (left out of the "
+                         "item's texts)")
     decl = declaration(ctx, interaction.get("response-identifier"))
     if decl is None:
         ctx.problem(interaction, f"no <qti-response-declaration> for response "
@@ -442,10 +514,11 @@ def _text_entry(ctx: _Context, el: etree._Element, decl: Declaration, item: dict
             ctx.problem(el, "a numeric text entry without a correct response")
             return
         try:
-            item["numeric"] = {"value": float(decl.correct[0])}
+            value = float(decl.correct[0])
         except ValueError:
             ctx.problem(el, f"correct response {decl.correct[0]!r} is not a number")
             return
+        item["numeric"] = {"value": value, "tolerance": _tolerance(ctx, value)}
         item["accepted"] = ctx.text([decl.correct[0]])
         return
     top = max((v for _, v in decl.mapping), default=0.0)
@@ -459,6 +532,35 @@ def _text_entry(ctx: _Context, el: etree._Element, decl: Declaration, item: dict
                         "short_response needs accepted answers")
         return
     item["accepted"] = ctx.text(answers)
+
+
+def _tolerance(ctx: _Context, value: float) -> float:
+    """The tolerance of a numeric text entry's ``qti-equal`` (QTI 2.1 ``equal``): absolute kept, relative
+    (a percentage of the correct value) turned into the absolute one; the bank's tolerance is symmetric,
+    so of two different bounds the smaller is kept, with a note."""
+    rp = find(ctx.root, "qti-response-processing")
+    equal = next((e for e in findall(rp, "qti-equal") if e.get("tolerance-mode") in ("absolute", "relative")),
+                 None) if rp is not None else None
+    if equal is None:
+        return 0.0
+    try:
+        bounds = [float(t) for t in (equal.get("tolerance") or "0").split()]
+    except ValueError:
+        ctx.note(equal, f"tolerance {equal.get('tolerance')!r} is not a number: not kept, only the exact "
+                        "number scores")
+        return 0.0
+    if not bounds or any(b < 0 for b in bounds):
+        ctx.note(equal, f"tolerance {equal.get('tolerance')!r} is not kept: only the exact number scores")
+        return 0.0
+    if len(set(bounds)) > 1:
+        ctx.note(equal, f"tolerance below and above {' and '.join(f'{b:g}' for b in bounds)} differ; the bank's "
+                        f"tolerance is the same on both sides: {min(bounds):g} was kept")
+    tolerance = min(bounds)
+    if equal.get("tolerance-mode") == "relative":
+        tolerance = abs(value) * tolerance / 100
+    if equal.get("include-lower-bound") == "false" or equal.get("include-upper-bound") == "false":
+        ctx.note(equal, "an open tolerance interval is kept closed (the bank includes both bounds)")
+    return tolerance
 
 
 PLACEHOLDER = {"zh-TW": "（待撰寫：匯入的題目沒有評分指引）", "en": "(to be written: the imported item had no coding guide)"}

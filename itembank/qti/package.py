@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from itembank import config
 from itembank.errors import Problem, ProblemsError
 
 MAX_PACKAGE_BYTES = 100 * 1024 * 1024  # the zip file itself
@@ -23,6 +24,7 @@ MAX_MEMBER_BYTES = 20 * 1024 * 1024  # one file inside, uncompressed
 MAX_TOTAL_BYTES = 200 * 1024 * 1024  # all files inside, uncompressed
 MAX_MEMBERS = 5000
 MAX_RATIO = 200  # uncompressed / compressed size of one member; more is a zip bomb
+MAX_ELEMENTS = 200_000  # elements in one XML file
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,35 @@ def xml_parser() -> etree.XMLParser:
 
 
 def parse_xml(data: bytes, where: str) -> etree._Element:
-    """Parse ``data``; a syntax error becomes a ProblemsError naming ``where`` and the line."""
+    """Parse ``data``; a syntax error becomes a ProblemsError naming ``where`` and the line.
+
+    Bounded while parsing: at most :data:`MAX_ELEMENTS` elements and ``ITEMBANK_MAX_XML_DEPTH``
+    levels; past either the parse stops at once with a problem at that line."""
+    max_depth = config.load().max_xml_depth
+    depth = count = 0
+    root: etree._Element | None = None
     try:
-        return etree.fromstring(data, xml_parser())
+        for event, element in etree.iterparse(
+                io.BytesIO(data), events=("start", "end"), resolve_entities=False, no_network=True,
+                huge_tree=False, load_dtd=False, dtd_validation=False, remove_comments=True, remove_pis=True):
+            if event == "end":
+                depth -= 1
+                root = element
+                continue
+            depth += 1
+            count += 1
+            if depth > max_depth:
+                raise ProblemsError([Problem(where, element.sourceline or 0, 0,
+                                             f"elements nested more than {max_depth} levels deep")])
+            if count > MAX_ELEMENTS:
+                raise ProblemsError([Problem(where, element.sourceline or 0, 0,
+                                             f"more than {MAX_ELEMENTS} elements in one file")])
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 0
         raise ProblemsError([Problem(where, line, 0, f"not well-formed XML: {exc.msg}")]) from None
+    if root is None:
+        raise ProblemsError([Problem(where, 0, 0, "not well-formed XML: no element")])
+    return root
 
 
 def safe_member_name(name: str) -> str | None:

@@ -17,6 +17,8 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
+from itembank import config
+from itembank.bank.images import ImageError, check_image
 from itembank.bank.schema import LANGUAGES, CalibrationRecord, Unit
 from itembank.bank.validation import LoadedBank, LoadedUnit
 from itembank.errors import Problem, ProblemsError
@@ -106,6 +108,11 @@ def read_manifest(files: dict[str, bytes], name: str) -> Manifest:
                     manifest.items.append(path)
         return manifest
     root = parse_xml(data, f"{name}:imsmanifest.xml")
+    most = config.load().max_qti_resources
+    resources = sum(1 for el in root.iter() if isinstance(el.tag, str) and etree.QName(el).localname == "resource")
+    if resources > most:
+        raise ProblemsError([Problem(f"{name}:imsmanifest.xml", 0, 0, f"the manifest lists {resources} "
+                                     f"resources; at most {most} are imported at once: split the package")])
     manifest.calibrations = list(root.iter(G + "calibration"))
     for res in root.iter():
         if not isinstance(res.tag, str) or etree.QName(res).localname != "resource":
@@ -154,6 +161,16 @@ def _apply_item_meta(item: dict, meta: etree._Element) -> None:
         item["dimension"] = meta.get("dimension")
     if meta.get("lines"):
         item["lines"] = int(meta.get("lines", "6"))
+    for rationale in meta.findall(G + "rationale"):
+        for part in item.get("options", item.get("statements", [])):
+            if part.get("id") == rationale.get("for"):
+                part["rationale"] = _localtext(rationale)
+    answers = meta.findall(G + "answer")
+    if answers:
+        accepted: dict[str, list[str]] = {}
+        for answer in answers:
+            accepted.setdefault(answer.get(XML_LANG, ""), []).append(answer.text or "")
+        item["accepted"] = Text(accepted)
     numeric = meta.find(G + "numeric")
     if numeric is not None:
         item["numeric"] = {"value": float(numeric.get("value", "0")), "tolerance": float(numeric.get("tolerance", "0"))}
@@ -253,11 +270,22 @@ def read_qti_files(files: dict[str, bytes], name: str) -> QtiBank:
         items[key] = (merged, group)
 
     # 3. units: items grouped by the stimulus they share
-    stimuli = _read_stimuli(files, manifest, name, own, paths, bank)
+    # stimuli the items refer to are read even when the manifest does not list them as stimuli
+    # (loose files, or a converter that listed them as webcontent)
+    for _, group in items.values():
+        for d in group:
+            href = d.stimulus_href
+            if href and href in files and href not in manifest.stimuli and not own:
+                manifest.stimuli.append(href)
+            elif href and href not in files and d.stimulus_ref and not own:
+                bank.problems.append(Problem(d.where, 0, 0, f"<qti-assessment-stimulus-ref>: stimulus "
+                                             f"{d.stimulus_ref!r} ({href}) is missing from the package"))
+    stimuli, by_path = _read_stimuli(files, manifest, name, own, paths, bank)
     units: dict[str, list[str]] = defaultdict(list)
     for key, (_, group) in items.items():
         ref = group[0].stimulus_ref
-        units[bank_id(ref) if ref else key].append(key)
+        found = by_path.get(group[0].stimulus_href or "")
+        units[found if found and not own else bank_id(ref) if ref else key].append(key)
     for unit_id, item_ids in units.items():
         _build_unit(bank, unit_id, item_ids, items, stimuli.get(unit_id), manifest, files, name)
     bank.problems.sort()
@@ -265,8 +293,10 @@ def read_qti_files(files: dict[str, bytes], name: str) -> QtiBank:
     return bank
 
 
-def _read_stimuli(files, manifest, name, own, paths, bank) -> dict[str, list[Draft]]:
+def _read_stimuli(files, manifest, name, own, paths, bank) -> tuple[dict[str, list[Draft]], dict[str, str]]:
+    """Stimulus drafts by unit id, and the unit id of each stimulus file's path."""
     stimuli: dict[str, list[Draft]] = defaultdict(list)
+    by_path: dict[str, str] = {}
     for path in manifest.stimuli:
         where = f"{name}:{path}"
         if path not in files:
@@ -281,7 +311,8 @@ def _read_stimuli(files, manifest, name, own, paths, bank) -> dict[str, list[Dra
         bank.problems.extend(draft.problems)
         bank.notes.extend(draft.notes)
         stimuli[bank_id(draft.identifier)].append(draft)
-    return stimuli
+        by_path[path] = bank_id(draft.identifier)
+    return stimuli, by_path
 
 
 def _build_unit(bank: QtiBank, unit_id: str, item_ids: list[str], items: dict, stimulus: list[Draft] | None,
@@ -315,8 +346,6 @@ def _build_unit(bank: QtiBank, unit_id: str, item_ids: list[str], items: dict, s
             if stimulus:
                 blocks.extend(b for b in d.body_blocks if b not in blocks)
             images.update(d.images)
-    if not blocks:
-        blocks = [{"type": "text", "text": title}]
     if meta is not None:
         order = meta.get("items", "").split()
         item_ids = sorted(item_ids, key=lambda k: order.index(k) if k in order else len(order))
@@ -355,6 +384,13 @@ def _build_unit(bank: QtiBank, unit_id: str, item_ids: list[str], items: dict, s
             bank.problems.append(Problem(where, 0, 0, f"unit {unit_id}: {loc}: {err['msg']}"))
         return
     loaded = LoadedUnit(unit, where, f"{unit.id}.yaml")
+    refused = False
     for src, path in images.items():
+        try:
+            check_image(path, files[path])
+        except ImageError as exc:  # QTI import runs the same image check as every other way in
+            bank.problems.append(Problem(f"{name}:{path}", 0, 0, f"unit {unit_id}: image {src!r}: {exc}"))
+            refused = True
         loaded.images[src] = files[path]
-    bank.units.append(loaded)
+    if not refused:
+        bank.units.append(loaded)

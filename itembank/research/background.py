@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from itembank.bank.csv_import import checked_text
 from itembank.bank.responses_csv import PERSON_ID
 from itembank.errors import DataFileError, Problem
 
@@ -112,9 +113,7 @@ def read_background(path: str | Path) -> Background:
     """Read BACKGROUND.csv (UTF-8, header with ``person_id``, one row per student)."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataFileError.at(name, 0, 0, f"not UTF-8 text ({exc.reason})") from exc
+        text = checked_text(Path(path).read_bytes(), name)
     except OSError as exc:
         raise DataFileError.at(name, 0, 0, f"cannot read the file: {exc.strerror}") from exc
     reader = csv.reader(text.splitlines(keepends=True))

@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from itembank.bank import csv_export, csv_import
 from itembank.bank.models import Item, ItemVersion, UnitVersion
 from itembank.bank.responses_csv import PERSON_ID, read_responses
 from itembank.delivery.models import Response as SessionResponse
@@ -65,7 +66,7 @@ def latest_item_versions(session: Session, item_ids: Iterable[str] | None = None
 
 def _read_upload(data: bytes, filename: str) -> tuple[Any, list[str], list[str], list[list[str]]]:
     """Parse the bytes with read_responses; problems name ``filename``."""
-    text = data.decode("utf-8-sig", errors="strict") if data else ""
+    text = csv_import.checked_text(data, filename)  # decoded, bounded, every row readable
     first = next(csv.reader(io.StringIO(text)), [])
     header = [h.strip() for h in first]
     background = [h for h in header if h in BACKGROUND_COLUMNS]
@@ -290,7 +291,7 @@ def load_matrix(
 def matrix_csv(matrix: Matrix) -> str:
     """The wide CSV of a matrix: person_id, the background columns, the items."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_export.writer(out)  # neutralises formulas: the CSV is downloaded
     writer.writerow([PERSON_ID, *BACKGROUND_COLUMNS, *matrix.item_ids])
     for person, row in zip(matrix.persons, matrix.scores, strict=True):
         writer.writerow([

@@ -220,17 +220,19 @@ def learning_report(
 
 
 def groups_csv(report: Report) -> str:
-    import csv
     import io
 
+    from itembank.bank import csv_export
+
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv_export.writer(out)  # neutralises formulas in group names
     w.writerow([report.grouping, "window", "n", "mean", "se",
                 *(f"level_{lab}_pct" for lab in report.level_labels),
                 *(f"level_{lab}_se" for lab in report.level_labels)])
     for row in [*report.groups, *report.trends]:
         if row.suppressed:
-            w.writerow([row.group, row.window or "", row.n, "", "", *[""] * 2 * len(report.level_labels)])
+            # a suppressed group shows neither its values nor its n
+            w.writerow([row.group, row.window or "", "", "", "", *[""] * 2 * len(report.level_labels)])
             continue
         w.writerow([row.group, row.window or "", row.n, f"{row.mean:.1f}", f"{row.se:.2f}",
                     *(f"{x:.1f}" for x in row.level_shares or []),
@@ -239,11 +241,12 @@ def groups_csv(report: Report) -> str:
 
 
 def students_csv(report: Report) -> str:
-    import csv
     import io
 
+    from itembank.bank import csv_export
+
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv_export.writer(out)  # neutralises formulas in person ids and group names
     w.writerow(["person_id", report.grouping, "window", "score", "se", "level"])
     for s in report.students:
         w.writerow([s.person_id, s.group, s.window or "", f"{s.score:.1f}", f"{s.se:.1f}", s.level])

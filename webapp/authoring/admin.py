@@ -39,6 +39,16 @@ class UserForm(FlaskForm):
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
 
 
+def password_message(reason: str | None) -> str:
+    """Why a password is refused, in the page's language (itembank.accounts.passwords)."""
+    return {
+        "repeated": _("The password repeats one character or a short pattern; choose one that is harder to guess."),
+        "sequence": _("The password is a run of keys or letters such as 1234567890 or abcdefghij; choose another."),
+        "common": _("The password is on the list of common passwords; choose one that is harder to guess."),
+        "username": _("The password contains the username; choose another."),
+    }.get(reason or "", _("The password is too short."))
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required("admin")
 def users() -> Response | str:
@@ -58,7 +68,7 @@ def users() -> Response | str:
             message = {"username": _("This username is taken or not allowed (letters, digits, . _ @ -)."),
                        "city": _("There is no city with this code."),
                        "school": _("There is no school with this code (in this city)."),
-                       "password": _("The password is too short.")}.get(exc.field, exc.message)
+                       "password": password_message(exc.reason)}.get(exc.field, exc.message)
             if field is not None:
                 field.errors = [*field.errors, message]
             status = 422

@@ -47,6 +47,7 @@ from .media import UploadError, check_image, image_src
 
 PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'none'"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+MAX_SHOWN_PROBLEMS = 100
 
 
 def actor() -> Actor:
@@ -423,5 +424,9 @@ def qti_import() -> Response | str:
                 messages = [str(p) for p in exc.problems]
             except WorkflowError as exc:
                 messages = [labels.workflow_message(exc.message)]
+    if len(messages) > MAX_SHOWN_PROBLEMS:  # the page names the first ones, not thousands
+        more = len(messages) - MAX_SHOWN_PROBLEMS
+        messages = [*messages[:MAX_SHOWN_PROBLEMS], _("… and %(n)s more problems.", n=more)]
+    notes = notes[:MAX_SHOWN_PROBLEMS]
     return render_template("author/qti.html", messages=messages, notes=notes), 422 if messages else 200
 

@@ -5,8 +5,6 @@ request, and only for the school's own staff)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, request
@@ -15,6 +13,7 @@ from sqlalchemy import select
 
 from irt.reporting import from_dict as reporting_from_dict
 from itembank import config
+from itembank.bank import csv_export
 from itembank.delivery import scope as session_scope
 from itembank.delivery.models import Test, TestSession
 from itembank.delivery.sessions import cat_config
@@ -47,19 +46,8 @@ def _level_labels(test: Test) -> list[str]:
     return list(levels.labels) if levels is not None else []
 
 
-def _safe(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _csv(rows: list[list[Any]], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in rows:
-        writer.writerow([_safe(v) for v in row])
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response = Response("\ufeff" + csv_export.csv_text(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

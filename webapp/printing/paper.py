@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from itembank.bank import csv_export
 from itembank.bank.responses_csv import ResponseData
 from itembank.bank.schema import ComplexChoice, MultipleChoice, Unit
 from itembank.errors import DataFileError, Problem, ProblemsError
@@ -35,9 +36,7 @@ def answers_header(design: Design, units: Mapping[str, Unit]) -> list[str]:
 
 
 def answers_template(design: Design, units: Mapping[str, Unit]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(answers_header(design, units))
-    return out.getvalue()
+    return csv_export.csv_text([answers_header(design, units)])
 
 
 def entry_cell(item: Any, form: Any) -> str:
@@ -107,7 +106,7 @@ def responses_csv(data: ResponseData, *, city: str = "", school: str = "", langu
                   booklets: Mapping[str, str] | None = None) -> str:
     """The scored wide CSV (person_id, background, booklet, items; blank = not administered)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n")  # stored, not downloaded: raw values
     writer.writerow(["person_id", "city", "school", "language", "booklet", *data.item_ids])
     for pid, row in zip(data.person_ids, data.scores, strict=True):
         cells = ["" if v != v else str(int(v)) for v in row]  # NaN != NaN: not administered

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from itembank.accounts import audit
+from itembank.bank import csv_export
 from itembank.bank.schema import LANGUAGES
 from itembank.db import unit_of_work
 from itembank.errors import DataFileError
@@ -305,7 +306,7 @@ def paper_entry() -> str | tuple[str, int] | Response:
         return _store(bank, choice, answers.encode(), "ANSWERS.csv", name, window,
                       "printing/entry.html", **_entry_context(bank, design, booklet, answers))
     if action == "download" and answers.strip():
-        return _download(answers, "ANSWERS.csv", "text/csv")
+        return _download(csv_export.safe_csv_text(answers), "ANSWERS.csv", "text/csv")
     if action == "undo":
         answers = paper.drop_last(answers)
     if action == "add" and booklet is not None:
