@@ -46,12 +46,14 @@ def create_demo_content(session: Session) -> str:
             cat_config_data=DEMO_CAT_CONFIG,
             time_limit_minutes=60,
             show_score=True,
+            max_attempts=None,  # the shared demo: anyone, any number of times
         )
         verb = "created"
     else:
         test.title = dict(DEMO_TITLE)
         test.cat_config = dict(DEMO_CAT_CONFIG)
         test.access_code = DEMO_ACCESS_CODE
+        test.max_attempts = None
         verb = "updated"
     session.flush()
     return (

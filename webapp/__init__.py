@@ -19,6 +19,23 @@ from .extensions import babel, csrf, login_manager
 HERE = Path(__file__).resolve().parent
 
 
+MIN_SECRET_BYTES = 32
+
+
+def _check_production_secret(secret: str) -> None:
+    """In production the secret key signs every cookie: at least 32 bytes, not a repetition
+    (``python -c "import secrets; print(secrets.token_urlsafe(32))"`` makes one)."""
+    if secret == config.DEFAULT_SECRET_KEY:
+        raise RuntimeError(
+            "set ITEMBANK_SECRET_KEY: the development secret must not be used in production"
+        )
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES or len(set(secret)) < 12:
+        raise RuntimeError(
+            f"ITEMBANK_SECRET_KEY must be at least {MIN_SECRET_BYTES} random bytes in production; "
+            'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app.  ``test_config`` overrides settings; ``ENGINE`` (an SQLAlchemy engine) or
     ``DATABASE_URL`` chooses the database."""
@@ -42,10 +59,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
-    if app.config["ITEMBANK_PRODUCTION"] and app.config["SECRET_KEY"] == config.DEFAULT_SECRET_KEY:
-        raise RuntimeError(
-            "set ITEMBANK_SECRET_KEY: the development secret must not be used in production"
-        )
+    if app.config["ITEMBANK_PRODUCTION"]:
+        _check_production_secret(str(app.config["SECRET_KEY"]))
 
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's key order
     database.init_app(app)

@@ -1,10 +1,13 @@
 """The JSON API ``/api/v1`` (contract in docs/api.md and the OpenAPI document it serves).
 
 Token auth (``Authorization: Bearer <token>``), so no CSRF.  Status codes: 400 unreadable JSON,
-401 no bearer token, 403 wrong access code / closed window / not on the roster, 404 unknown test,
-or a session unknown *or* not reachable with this token (the two look the same), 409 an answer to
-another item than the current one, a reused response id or a closed session, 422 a missing or
-ill-typed field or a response in a shape its item type does not take, 503 a test without a bank.
+401 no bearer token, 403 wrong access code / closed window / not on the roster / a roster
+password missing or wrong, 404 unknown test, or a session unknown *or* not reachable with this
+token (the two look the same), 409 an answer to another item than the current one, a reused
+response id or a closed session, a student's open session without its resume code
+(``session_in_progress``), no attempt left (``attempts_used``), 422 a missing or ill-typed field
+or a response in a shape its item type does not take, 429 too many wrong codes from this client,
+503 a test without a bank.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from itembank import config
 from itembank.delivery import sessions as delivery
 from itembank.delivery.cat_bank import BankUnavailableError
 from itembank.delivery.scoring import ResponseShapeError
@@ -28,6 +32,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (delivery.TooManyAttempts, 429),
+    (delivery.SessionInProgress, 409),
+    (delivery.AttemptsUsed, 409),
     (delivery.InvalidRequest, 422),
     (delivery.TestNotFound, 404),
     (delivery.AccessDenied, 403),
@@ -60,7 +67,10 @@ def _unauthorized(exc: Unauthorized) -> Response:
 def _handle(exc: Exception) -> Response:
     for kind, status in STATUS_BY_ERROR:
         if isinstance(exc, kind):
-            return json_error(status, _error_code(exc), str(exc))
+            response = json_error(status, _error_code(exc), str(exc))
+            if status == 429:
+                response.headers["Retry-After"] = str(config.load().code_window_seconds)
+            return response
     raise exc
 
 
@@ -134,14 +144,17 @@ def start() -> tuple[Response, int]:
     data = _body()
     _require(data, "test", "access_code", "student", "language")
     started = delivery.start_session(
-        get_db(), data["test"], data["access_code"], data["student"], data["language"]
-    )
+        get_db(), data["test"], data["access_code"], data["student"], data["language"],
+        resume_code=data.get("resume_code"), password=data.get("password"),
+        school=data.get("school"), address=request.remote_addr,
+    )  # fmt: skip
     state = started.state
     body = {
         "session": state.session.id,
         "token": started.token,
         "status": _status(state),
         "item": _item(state),
+        "resume_code": state.session.resume_code,
     }
     return jsonify(body), 201
 

@@ -1,7 +1,12 @@
-"""Logging in and out (Flask-Login, werkzeug password hashes, CSRF on both forms)."""
+"""Logging in and out (Flask-Login, werkzeug password hashes, CSRF on both forms).
+
+Each sign-in is a row of ``login_sessions`` whose id the signed cookie carries: logging out deletes
+the row, so a copied cookie stops working at once on every worker, and disabling a user deletes
+all of theirs (:func:`itembank.accounts.users.set_active`)."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from flask import (
@@ -12,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -19,12 +25,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from itembank.accounts.models import User
+from itembank.accounts.models import LoginSession, User
+from itembank.db import unit_of_work
 
 from . import security
 from .database import get_db
@@ -58,11 +66,29 @@ class LoginUser(UserMixin):
         )
 
 
+LOGIN_SESSION = "login_session"  # the signed-cookie entry: the id of the login_sessions row
+
+
+def start_login_session(db: Session, user_id: int) -> str:
+    """A new server-side login session of ``user_id`` (its own transaction); returns its id."""
+    sid = secrets.token_urlsafe(32)
+    with unit_of_work(db):
+        db.add(LoginSession(id=sid, user_id=user_id))
+    return sid
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> LoginUser | None:
     if not user_id.isdigit():
         return None
-    user = get_db().get(User, int(user_id))
+    sid = session.get(LOGIN_SESSION)
+    if not isinstance(sid, str):
+        return None  # a cookie from before sign-ins were kept on the server, or forged
+    db = get_db()
+    row = db.get(LoginSession, sid)
+    if row is None or row.user_id != int(user_id):
+        return None  # logged out (or the user was disabled): the cookie no longer counts
+    user = db.get(User, int(user_id))
     return LoginUser.of(user) if user is not None and user.active else None
 
 
@@ -102,6 +128,7 @@ def login() -> Response | str:
         success = user is not None and ok and user.active
         security.note_login(db, username, address, success)
         if user is not None and success:
+            session[LOGIN_SESSION] = start_login_session(db, user.id)
             login_user(LoginUser.of(user))
             return redirect(safe_next(request.args.get("next"), url_for(home_endpoint(user.role))))
         flash(_("The username or password is not right."), "error")
@@ -111,6 +138,11 @@ def login() -> Response | str:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    sid = session.pop(LOGIN_SESSION, None)
+    if isinstance(sid, str):
+        db = get_db()
+        with unit_of_work(db):
+            db.execute(delete(LoginSession).where(LoginSession.id == sid))
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -27,9 +27,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, StringField
+from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from itembank.bank.models import MediaFile
 from itembank.delivery import sessions as delivery
@@ -54,6 +54,10 @@ class JoinForm(FlaskForm):
         validators=[DataRequired()],
     )
     test = HiddenField()
+    resume_code = StringField(_l("Resume code (to continue a test you started)"),
+                              validators=[Optional(), Length(max=16)])
+    password = PasswordField(_l("Password (on your login card, if you have one)"),
+                             validators=[Optional(), Length(max=64)])
 
 
 def _use_language(language: str) -> None:
@@ -93,16 +97,27 @@ def join() -> Response | str:
                     "error",
                 )
                 return render_template("deliver/join.html", form=form), 400
+        address = request.remote_addr
         try:
             if not test_id:
+                if delivery.code_locked(db, address):
+                    raise delivery.TooManyAttempts(form.language.data or "en")
+                delivery.note_wrong_code(db, address)  # an unknown code is a wrong guess too
                 raise delivery.AccessDenied("unknown code")
             started = delivery.start_session(
-                db, test_id, form.access_code.data, form.student.data, form.language.data
-            )
-        except delivery.NotOnRoster as exc:
+                db, test_id, form.access_code.data, form.student.data, form.language.data,
+                resume_code=form.resume_code.data or None, password=form.password.data or None,
+                address=address,
+            )  # fmt: skip
+        except delivery.TooManyAttempts:
+            flash(_("Too many wrong codes. Please wait a minute and try again."), "error")
+            return render_template("deliver/join.html", form=form), 429
+        except (delivery.NotOnRoster, delivery.PasswordRequired, delivery.StudentAmbiguous,
+                delivery.SessionInProgress, delivery.AttemptsUsed) as exc:
             # in the language the student chose for the test (itembank.delivery)
             flash(str(exc), "error")
-            return render_template("deliver/join.html", form=form), 403
+            status = 409 if isinstance(exc, delivery.SessionInProgress | delivery.AttemptsUsed) else 403
+            return render_template("deliver/join.html", form=form), status
         except (delivery.AccessDenied, delivery.TestNotFound):
             flash(_("The access code is not right, or this test is not open now."), "error")
             return render_template("deliver/join.html", form=form), 403
@@ -166,6 +181,7 @@ def _page(state: delivery.SessionState) -> dict[str, Any]:
         "total": len(test.items or ()) if test.kind == "fixed" else None,
         "max_items": config.stopping.max_items if test.kind == "adaptive" else None,
         "language": language,
+        "resume_code": ts.resume_code,
     }
 
 

@@ -43,6 +43,12 @@ def student_label(ts: TestSession) -> str:
     return ts.student.key
 
 
+@bp.app_template_global()
+def score_reported(ts: TestSession) -> bool:
+    """Whether the session's score meets its test's precision rule (else it is not shown)."""
+    return ts.status not in ("started", "in_progress") and delivery.precise_enough(ts)
+
+
 @bp.get("/")
 def index() -> str:
     db = get_db()

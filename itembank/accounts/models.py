@@ -15,7 +15,7 @@ from itembank.db import Base
 
 from .roles import ROLES
 
-__all__ = ["ROLES", "AuditEntry", "LoginAttempt", "User"]
+__all__ = ["ROLES", "AuditEntry", "LoginAttempt", "LoginSession", "User"]
 
 if TYPE_CHECKING:
     from itembank.delivery.models import Test
@@ -45,6 +45,17 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     tests: Mapped[list[Test]] = relationship(back_populates="owner")
+
+
+class LoginSession(Base):
+    """A signed-in browser: the cookie holds ``id``; logging out (or disabling the user) deletes
+    the row, so a copied cookie stops working at once on every worker."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, URL-safe
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class LoginAttempt(Base):

@@ -14,6 +14,7 @@ from . import (
     roster,
     serve,
     simulate,
+    testadmin,
     users,
     worker,
 )
@@ -25,6 +26,7 @@ def main() -> None:
     """Global competence item bank: validate, import, calibrate, simulate, serve."""
 
 
-for _module in (bank, psychometrics, analysis, report, simulate, roster, serve, paper, qti, users, worker):
+for _module in (bank, psychometrics, analysis, report, simulate, roster, serve, paper, qti, users,
+                worker, testadmin):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -43,6 +44,74 @@ def create(username: str, role: str, password_stdin: bool, city: str | None, sch
     except UserError as exc:
         raise click.ClickException(f"{exc.field}: {exc.message}") from None
     click.echo(f"Created user {created[0]} with role {created[1]}.")
+
+
+def _change(username: str, action: str, change: Any, detail: dict[str, Any]) -> None:
+    from itembank.accounts.audit import cli_actor, record
+    from itembank.accounts.users import UserError
+    from itembank.db import transaction
+
+    try:
+        with transaction(open_bank()) as session:
+            change(session)
+            record(session, cli_actor(), action, f"user:{username}", detail)
+    except UserError as exc:
+        raise click.ClickException(f"{exc.field}: {exc.message}") from None
+
+
+@user.command("edit")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), help="A new role.")
+@click.option("--city", metavar="CODE", help="Limit to this city ('' for all cities).")
+@click.option("--school", metavar="CODE", help="Limit to this school ('' for none).")
+@click.option("--name", "display_name", metavar="NAME", help="The name shown in the app.")
+def edit(username: str, role: str | None, city: str | None, school: str | None,
+         display_name: str | None) -> None:
+    """Change USERNAME's role, city, school or name."""
+    from itembank.accounts.users import edit_user
+
+    detail = {k: v for k, v in (("role", role), ("city", city), ("school", school),
+                                ("name", display_name)) if v is not None}
+    if not detail:
+        raise click.ClickException("nothing to change; see `itembank user edit --help`")
+    _change(username, "user.edit", lambda s: edit_user(
+        s, username, role=role, city=city, school=school, display_name=display_name), detail)
+    click.echo(f"Changed {', '.join(sorted(detail))} of {username}.")
+
+
+@user.command("disable")
+@click.argument("username")
+def disable(username: str) -> None:
+    """Disable USERNAME: no sign-in, and every signed-in browser is signed out now."""
+    from itembank.accounts.users import set_active
+
+    _change(username, "user.disable", lambda s: set_active(s, username, False), {})
+    click.echo(f"Disabled {username}.")
+
+
+@user.command("enable")
+@click.argument("username")
+def enable(username: str) -> None:
+    """Enable USERNAME again."""
+    from itembank.accounts.users import set_active
+
+    _change(username, "user.enable", lambda s: set_active(s, username, True), {})
+    click.echo(f"Enabled {username}.")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def password(username: str, password_stdin: bool) -> None:
+    """Set a new password for USERNAME (their signed-in browsers are signed out)."""
+    from itembank.accounts.users import set_password
+
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\r\n")
+    else:
+        new = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    _change(username, "user.password", lambda s: set_password(s, username, new), {})
+    click.echo(f"New password set for {username}.")
 
 
 COMMANDS: list[click.Command] = [user]

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 TEST_KINDS = ("adaptive", "fixed")
 SESSION_STATUSES = ("started", "in_progress", "finished", "expired")
 OPEN_STATUSES = ("started", "in_progress")
+TEST_STATUSES = ("open", "closed", "archived")
 
 
 # -- tests --------------------------------------------------------------------------------------
@@ -47,7 +48,10 @@ class Test(Base):
 
     __tablename__ = "tests"
     __test__ = False  # not a pytest test class
-    __table_args__ = (CheckConstraint("kind IN ('adaptive', 'fixed')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('adaptive', 'fixed')", name="kind"),
+        CheckConstraint("status IN ('open', 'closed', 'archived')", name="status"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[dict[str, str]] = mapped_column(JSON)  # {"zh-TW": ..., "en": ...}
@@ -62,6 +66,18 @@ class Test(Base):
     show_score: Mapped[bool] = mapped_column(Boolean, default=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # open (students may start within the window), closed (by a person), archived (kept, its code
+    # free for another test)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    # attempts per student; None: unlimited (the shared demo)
+    max_attempts: Mapped[int | None] = mapped_column(Integer)
+    # the access code upper-cased and trimmed while the test is not archived: unique, so that no
+    # two live tests share a code
+    code_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # the precision a reported score needs: at most this SE of theta, at least this many scored
+    # (calibrated) answers; None: the defaults of itembank.delivery.sessions
+    report_max_se: Mapped[float | None] = mapped_column(Float)
+    report_min_items: Mapped[int | None] = mapped_column(Integer)
 
     owner: Mapped[User | None] = relationship(back_populates="tests")
     assignments: Mapped[list[TestAssignment]] = relationship(
@@ -92,6 +108,14 @@ class TestAssignment(Base):
     school_class: Mapped[SchoolClass | None] = relationship()
 
 
+def _default_identity(context: Any) -> str:
+    """The identity of a session made without one (direct inserts): as start_session makes it."""
+    params = context.get_current_parameters()
+    if params.get("student_ref") is not None:
+        return f"r:{params['student_ref']}"
+    return "o:" + " ".join(str(params.get("student_key") or "").split()).lower()
+
+
 class TestSession(Base):
     """One student's sitting of a test.  Its state is its stored responses: the next item is
     recomputed from them (and ``seed``) on every request, so any worker can serve it and a crash
@@ -104,11 +128,22 @@ class TestSession(Base):
             "status IN ('started', 'in_progress', 'finished', 'expired')", name="status"
         ),
         Index("ix_test_sessions_test_id_student_key", "test_id", "student_key"),
+        UniqueConstraint("test_id", "identity", "attempt"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, URL-safe
     test_id: Mapped[str] = mapped_column(ForeignKey("tests.id"), index=True)
-    student_key: Mapped[str] = mapped_column(String(64))  # the student id as entered
+    student_key: Mapped[str] = mapped_column(String(64))  # the student id as shown
+    # who the student is: "r:<students.id>" on a roster test (city, school, student id), else
+    # "o:<the id trimmed and lower-cased>"; with ``attempt`` unique per test
+    identity: Mapped[str] = mapped_column(String(200), default=_default_identity)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    # the short code a student needs to resume an open session elsewhere (shown to the student
+    # and to the teacher's live view)
+    resume_code: Mapped[str | None] = mapped_column(String(16))
+    # a teacher unlocked the session: the next start resumes it without the code
+    unlocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    scored_items: Mapped[int | None] = mapped_column(Integer)  # calibrated answers at the end
     student_ref: Mapped[int | None] = mapped_column(ForeignKey("students.id"), index=True)
     class_id: Mapped[int | None] = mapped_column(ForeignKey("school_classes.id"), index=True)
     language: Mapped[str] = mapped_column(String(8))
@@ -155,3 +190,30 @@ class Response(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     session: Mapped[TestSession] = relationship(back_populates="responses")
+
+
+class AttemptGrant(Base):
+    """One more attempt at a test, granted by a teacher to one student (``identity`` as in
+    :class:`TestSession`)."""
+
+    __tablename__ = "attempt_grants"
+    __table_args__ = (Index("ix_attempt_grants_test_id_identity", "test_id", "identity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    test_id: Mapped[str] = mapped_column(ForeignKey("tests.id"))
+    identity: Mapped[str] = mapped_column(String(200), default=_default_identity)
+    granted_by: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CodeFailure(Base):
+    """A wrong access code, resume code or student password from one client address; too many
+    in a minute refuse that address for a while (shared by every worker: it is in the database)."""
+
+    __tablename__ = "code_failures"
+    __table_args__ = (Index("ix_code_failures_address_created_at", "address", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -21,23 +21,37 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
 
 from irt.cat import CatConfig, CatConfigError, CatHistoryError, finish, next_step
 from irt.reporting import from_dict as reporting_from_dict
+from itembank import config as settings
 from itembank.db import unit_of_work
 from itembank.errors import ItembankError
-from itembank.orgs.models import Student
+from itembank.orgs.models import School, Student
 
 from .cat_bank import BankUnavailableError, DeliveryBank, DeliveryItem, delivery_bank
 from .cat_config import DEFAULT_REPORTING
-from .models import OPEN_STATUSES, Response, Test, TestSession
+from .models import OPEN_STATUSES, AttemptGrant, CodeFailure, Response, Test, TestSession
 from .scoring import ResponseShapeError, check_response, score_response
 
 __all__ = [
     "AccessDenied",
+    "AttemptsUsed",
+    "CodeTaken",
+    "PasswordRequired",
+    "SessionInProgress",
+    "StudentAmbiguous",
+    "TooManyAttempts",
+    "attempts_allowed",
+    "code_locked",
+    "generate_access_code",
+    "note_wrong_code",
+    "normalise_id",
+    "precise_enough",
     "BankUnavailableError",
     "DeliveryError",
     "InvalidRequest",
@@ -62,6 +76,14 @@ __all__ = [
 
 LANGUAGES = ("zh-TW", "en")
 MAX_KEY_LENGTH = 64
+# Characters of generated codes: no 0/O, 1/I/L, so a code read aloud or off paper is typed right.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ACCESS_CODE_LENGTH = 9  # 31**9 > 2**44: at least 40 bits
+MIN_ACCESS_CODE_LENGTH = 6  # a code a person chooses (the shared demo's DEMO predates this)
+RESUME_CODE_LENGTH = 6
+# A score is reported only with at least this many scored (calibrated) answers, unless the test
+# says otherwise (``report_min_items``, ``report_max_se``).
+DEFAULT_REPORT_MIN_ITEMS = 5
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -122,6 +144,93 @@ class SessionClosed(ItemConflict):
     code = "session_closed"
 
 
+class SessionInProgress(DeliveryError):
+    """The student has an open session and the request proved nothing (no resume code, no
+    password, no teacher's unlock): no token is given, so nobody takes over another's session."""
+
+    code = "session_in_progress"
+    MESSAGES = {
+        "zh-TW": "這個學號已經有一場進行中的測驗。請輸入畫面上顯示的接續碼，或請老師協助。",
+        "en": "This student ID already has a test in progress. Enter the resume code shown on "
+        "the student's screen, or ask your teacher.",
+    }
+
+    def __init__(self, language: str, *, guess: bool = False) -> None:
+        super().__init__(self.MESSAGES.get(language, self.MESSAGES["en"]))
+        self.language = language
+        self.guess = guess
+
+
+class AttemptsUsed(DeliveryError):
+    """The student has used every attempt the test allows (a teacher may grant one more)."""
+
+    code = "attempts_used"
+    MESSAGES = {
+        "zh-TW": "你已經完成這份測驗，沒有剩下的作答次數。如需重測，請老師協助。",
+        "en": "You have already taken this test and have no attempts left. "
+        "Ask your teacher if you need another attempt.",
+    }
+
+    def __init__(self, language: str) -> None:
+        super().__init__(self.MESSAGES.get(language, self.MESSAGES["en"]))
+        self.language = language
+
+
+class PasswordRequired(AccessDenied):
+    """A roster student with a password must give it (or it was wrong)."""
+
+    code = "password_required"
+    MESSAGES = {
+        "zh-TW": "請輸入登入卡上的密碼。密碼不對時，請老師協助。",
+        "en": "Enter the password on your login card. If it does not work, ask your teacher.",
+    }
+
+    def __init__(self, language: str, *, guess: bool = False) -> None:
+        super().__init__(self.MESSAGES.get(language, self.MESSAGES["en"]))
+        self.language = language
+        self.guess = guess
+
+
+class StudentAmbiguous(InvalidRequest):
+    """The student id is on the rosters of several schools of the test: the school or the
+    student's password must say which."""
+
+    code = "student_ambiguous"
+    MESSAGES = {
+        "zh-TW": "這個學號出現在不只一所學校。請輸入登入卡上的密碼，或請老師協助。",
+        "en": "This student ID is on the lists of several schools. Enter the password on your "
+        "login card, or ask your teacher.",
+    }
+
+    def __init__(self, language: str) -> None:
+        super().__init__(self.MESSAGES.get(language, self.MESSAGES["en"]))
+        self.language = language
+
+
+class TooManyAttempts(DeliveryError):
+    """Too many wrong codes or passwords from this client address in a short time (429)."""
+
+    code = "too_many_attempts"
+    MESSAGES = {
+        "zh-TW": "錯誤次數過多，請稍候一分鐘再試。",
+        "en": "Too many wrong codes. Please wait a minute and try again.",
+    }
+
+    def __init__(self, language: str = "en") -> None:
+        super().__init__(self.MESSAGES.get(language, self.MESSAGES["en"]))
+
+
+class CodeTaken(InvalidRequest):
+    """The access code is held by another test that is not archived."""
+
+    code = "code_taken"
+
+    def __init__(self, code: str, holder: str) -> None:
+        super().__init__(f"the access code {code!r} is already used by test {holder!r}; "
+                         "choose another (or archive that test)")
+        self.holder = holder
+
+
 # -- values -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SessionState:
@@ -173,6 +282,36 @@ def normalise_language(value: Any) -> str:
     if lowered == "en" or lowered.startswith("en-"):
         return "en"
     raise InvalidRequest(f'language {value!r} is not offered; use "zh-TW" or "en"')
+
+
+def normalise_id(value: str) -> str:
+    """A student id as compared: surrounding and repeated spaces dropped, case folded."""
+    return " ".join(value.split()).lower()
+
+
+def normalise_code(value: str) -> str:
+    """An access or resume code as compared: spaces and dashes dropped, upper case."""
+    return "".join(value.split()).replace("-", "").upper()
+
+
+def generate_access_code() -> str:
+    """A fresh access code: 9 unambiguous characters, 44 bits (and guesses are limited)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def new_resume_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(RESUME_CODE_LENGTH))
+
+
+def check_access_code(code: str) -> str:
+    """A code a person chose, normalised; InvalidRequest when it is too short or has other
+    characters than letters and digits."""
+    value = normalise_code(code)
+    if len(value) < MIN_ACCESS_CODE_LENGTH or len(value) > 64 or not value.isalnum():
+        raise InvalidRequest(
+            f"an access code has {MIN_ACCESS_CODE_LENGTH} to 64 letters or digits"
+        )
+    return value
 
 
 def _student_key(value: Any) -> str:
@@ -244,6 +383,18 @@ def _finish(
     ts.level = (
         result.level.label if result.level is not None and ts.scale_score is not None else None
     )
+    ts.scored_items = _scored_count(bank, history)
+
+
+def _scored_count(bank: DeliveryBank, history: list[tuple[str, int | None]]) -> int:
+    """The answers that count for θ: scored, of an item with (published) parameters."""
+    cat = bank.cat
+    count = 0
+    for item_id, score in history:
+        position = cat.item_position.get(item_id)
+        if score is not None and position is not None and int(cat.routing[position]) >= 0:
+            count += 1
+    return count
 
 
 def time_left(ts: TestSession, now: datetime | None = None) -> timedelta | None:
@@ -334,8 +485,15 @@ def create_test(
     time_limit_minutes: int | None = None,
     show_score: bool = True,
     owner_id: int | None = None,
+    max_attempts: int | None = 1,
+    report_max_se: float | None = None,
+    report_min_items: int | None = None,
 ) -> Test:
-    """Add a test (in the caller's transaction) after checking its configuration."""
+    """Add a test (in the caller's transaction) after checking its configuration.  The access
+    code must not be held by another test that is not archived (CodeTaken)."""
+    if max_attempts is not None and max_attempts < 1:
+        raise InvalidRequest("attempts must be at least 1 (or unlimited)")
+    check_code_free(db, access_code)
     if kind not in ("adaptive", "fixed"):
         raise InvalidRequest(f"kind must be adaptive or fixed, not {kind!r}")
     if kind == "fixed" and not items:
@@ -353,6 +511,11 @@ def create_test(
         time_limit_minutes=time_limit_minutes,
         show_score=show_score,
         owner_id=owner_id,
+        status="open",
+        max_attempts=max_attempts,
+        code_key=normalise_code(access_code),
+        report_max_se=report_max_se,
+        report_min_items=report_min_items,
     )
     try:
         config = cat_config(test)
@@ -363,20 +526,69 @@ def create_test(
     return test
 
 
+def check_code_free(db: Session, access_code: str, *, test_id: str | None = None) -> None:
+    """CodeTaken when a test other than ``test_id`` that is not archived has this code."""
+    key = normalise_code(access_code)
+    if not key:
+        raise InvalidRequest("the access code must not be empty")
+    holder = db.scalars(select(Test.id).where(Test.code_key == key)).first()
+    if holder is not None and holder != test_id:
+        raise CodeTaken(access_code, holder)
+
+
 def tests_for_code(db: Session, access_code: str) -> list[Test]:
-    """The tests whose access code is ``access_code`` (case and surrounding spaces ignored), so
-    that students need to type only the code."""
-    code = access_code.strip().upper()
+    """The test whose access code is ``access_code`` (case, spaces and dashes ignored) and that is
+    not archived, so that students need to type only the code: at most one (codes are unique)."""
+    code = normalise_code(access_code)
     if not code:
         return []
-    return list(
-        db.scalars(
-            select(Test).where(func.upper(func.trim(Test.access_code)) == code).order_by(Test.id)
-        )
-    )
+    return list(db.scalars(select(Test).where(Test.code_key == code).order_by(Test.id)))
 
 
 # -- sessions -----------------------------------------------------------------------------------
+def _address_key(address: str | None) -> str:
+    return (address or "unknown")[:64]
+
+
+def code_locked(db: Session, address: str | None, now: datetime | None = None) -> bool:
+    """True when this client address gave too many wrong codes or passwords in the window
+    (counted in the database, so every worker sees the same)."""
+    conf = settings.load()
+    since = (now or utcnow()) - timedelta(seconds=conf.code_window_seconds)
+    failures = db.scalar(
+        select(func.count())
+        .select_from(CodeFailure)
+        .where(CodeFailure.address == _address_key(address), CodeFailure.created_at >= since)
+    )
+    return (failures or 0) >= conf.code_max_failures
+
+
+def note_wrong_code(db: Session, address: str | None, now: datetime | None = None) -> None:
+    """Count one wrong guess (its own transaction); old rows are cleared on the way."""
+    conf = settings.load()
+    now = now or utcnow()
+    with unit_of_work(db):
+        db.execute(
+            delete(CodeFailure).where(
+                CodeFailure.created_at < now - timedelta(seconds=10 * conf.code_window_seconds)
+            )
+        )
+        db.add(CodeFailure(address=_address_key(address), created_at=now))
+
+
+def attempts_allowed(db: Session, test: Test, identity: str) -> int | None:
+    """How many attempts this student has (the test's, plus those a teacher granted); None:
+    unlimited."""
+    if test.max_attempts is None:
+        return None
+    granted = db.scalar(
+        select(func.count())
+        .select_from(AttemptGrant)
+        .where(AttemptGrant.test_id == test.id, AttemptGrant.identity == identity)
+    )
+    return test.max_attempts + (granted or 0)
+
+
 def start_session(
     db: Session,
     test_id: Any,
@@ -384,49 +596,124 @@ def start_session(
     student: Any,
     language: Any,
     *,
+    resume_code: Any = None,
+    password: Any = None,
+    school: Any = None,
+    address: str | None = None,
     now: datetime | None = None,
 ) -> Started:
-    """Start a session (one transaction), or resume the student's open session of this test with a
-    new token (the old token stops working).  Raises TestNotFound, AccessDenied, InvalidRequest."""
+    """Start a session (one transaction), or resume the student's open session with a new token
+    (the old token stops working) when the request proves it is the student: the session's
+    ``resume_code``, the student's roster password, or a teacher's unlock.  Otherwise the open
+    session stays the student's and SessionInProgress is raised.  A student identity is
+    (roster entry) on an assigned test and (test, id trimmed and case-folded) on an open one;
+    one session per (test, identity, attempt) is a unique key, so concurrent starts make one.
+
+    Raises TestNotFound, AccessDenied (PasswordRequired, NotOnRoster), SessionInProgress,
+    AttemptsUsed, StudentAmbiguous, InvalidRequest, TooManyAttempts (``address`` gave too many
+    wrong codes, resume codes or passwords in the window)."""
     now = now or utcnow()
     if not isinstance(test_id, str) or not test_id:
         raise InvalidRequest("test must be the test's id (a string)")
     if not isinstance(access_code, str):
         raise InvalidRequest("access_code must be a string")
+    for name, value in (("resume_code", resume_code), ("password", password), ("school", school)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidRequest(f"{name} must be a string")
     key = _student_key(student)
     lang = normalise_language(language)
+    if code_locked(db, address, now):
+        db.rollback()
+        raise TooManyAttempts(lang)
+    for retry in range(3):
+        try:
+            return _start(
+                db, test_id, access_code, key, lang, resume_code or None, password or None,
+                school or None, now,
+            )  # fmt: skip
+        except IntegrityError:
+            # Another start for this student committed first (the unique key): look again.
+            db.rollback()
+            if retry == 2:
+                raise
+        except DeliveryError as exc:
+            if getattr(exc, "guess", False):
+                note_wrong_code(db, address, now)
+            raise
+    raise AssertionError("unreachable")
+
+
+def _start(
+    db: Session,
+    test_id: str,
+    access_code: str,
+    key: str,
+    lang: str,
+    resume_code: str | None,
+    password: str | None,
+    school: str | None,
+    now: datetime,
+) -> Started:
     with unit_of_work(db):
-        test = db.get(Test, test_id)
+        if db.get_bind().dialect.name == "sqlite":
+            # Take SQLite's write lock first: concurrent starts queue here (busy timeout).
+            db.execute(update(Test).where(Test.id == test_id).values(status=Test.status))
+        test = db.get(Test, test_id, populate_existing=True)
         if test is None:
             raise TestNotFound(f"there is no test {test_id!r}")
         if not hmac.compare_digest(
-            access_code.strip().upper().encode(), test.access_code.strip().upper().encode()
+            normalise_code(access_code).encode(), normalise_code(test.access_code).encode()
         ):
-            raise AccessDenied("the access code is not right for this test")
+            denied = AccessDenied("the access code is not right for this test")
+            denied.guess = True  # type: ignore[attr-defined]
+            raise denied
         opens, closes = _aware(test.opens_at), _aware(test.closes_at)
+        if test.status != "open":
+            raise AccessDenied("this test is closed")
         if opens is not None and now < opens:
             raise AccessDenied("this test is not open yet")
         if closes is not None and now >= closes:
             raise AccessDenied("this test is closed")
-        student_row = _roster_student(db, test, key, lang)
+        student_row = _roster_student(db, test, key, lang, school, password)
+        proven = False
+        if student_row is not None and student_row.password_hash:
+            if password is None:
+                raise PasswordRequired(lang)
+            if not check_password_hash(student_row.password_hash, password):
+                raise PasswordRequired(lang, guess=True)
+            proven = True
+        identity = f"r:{student_row.id}" if student_row is not None else f"o:{normalise_id(key)}"
         token = secrets.token_urlsafe(32)
         existing = db.scalars(
             select(TestSession)
-            .where(TestSession.test_id == test.id, TestSession.student_key == key)
-            .order_by(TestSession.started_at.desc())
+            .where(TestSession.test_id == test.id, TestSession.identity == identity)
+            .order_by(TestSession.attempt.desc())
             .limit(1)
             .with_for_update()
         ).first()
+        attempt = 1
         if existing is not None:
             state = _state(db, existing, now)  # finishes it if its time is up
-            # An open session is resumed.  On an assigned test a closed one is shown again
-            # (no second attempt); an open test (like the demo) starts afresh.
-            if not state.finished or test.assignments:
+            code_ok = resume_code is not None and existing.resume_code is not None and (
+                hmac.compare_digest(
+                    normalise_code(resume_code).encode(), existing.resume_code.encode()
+                )
+            )
+            proof = proven or code_ok or existing.unlocked
+            allowed = attempts_allowed(db, test, identity)
+            if not state.finished or (allowed is not None and existing.attempt >= allowed):
+                if not proof:
+                    if not state.finished:
+                        raise SessionInProgress(lang, guess=resume_code is not None)
+                    raise AttemptsUsed(lang)
+                # The student (or a teacher's unlock): resume, or see the result again.
                 existing.token_hash = hash_token(token)
                 existing.updated_at = now
+                existing.unlocked = False
                 if not state.finished:
                     existing.language = lang
                 return Started(state, token, resumed=True)
+            attempt = existing.attempt + 1
         deadline = None
         if test.time_limit_minutes:
             deadline = now + timedelta(minutes=test.time_limit_minutes)
@@ -435,7 +722,11 @@ def start_session(
         ts = TestSession(
             id=secrets.token_urlsafe(16),
             test=test,
-            student_key=key,
+            student_key=student_row.student_id if student_row is not None else key,
+            identity=identity,
+            attempt=attempt,
+            resume_code=new_resume_code(),
+            unlocked=False,
             student_ref=student_row.id if student_row is not None else None,
             class_id=student_row.class_id if student_row is not None else None,
             language=lang,
@@ -453,24 +744,32 @@ def start_session(
     return Started(state, token, resumed=False)
 
 
-def _roster_student(db: Session, test: Test, key: str, language: str) -> Student | None:
-    """The roster entry of ``key`` when the test is assigned; NotOnRoster if not on it."""
+def _roster_student(
+    db: Session, test: Test, key: str, language: str, school: str | None, password: str | None
+) -> Student | None:
+    """The roster entry of ``key`` (trimmed, case-folded) when the test is assigned; NotOnRoster
+    if not on it.  The same id in several schools of the test is told apart by ``school`` (a
+    school code) or by the student's password; else StudentAmbiguous."""
     if not test.assignments:
         return None
     schools = {a.school_id for a in test.assignments if a.school_id is not None}
     classes = {a.class_id for a in test.assignments if a.class_id is not None}
-    student = db.scalars(
-        select(Student)
-        .where(
-            Student.student_id == key,
-            or_(Student.school_id.in_(schools), Student.class_id.in_(classes)),
+    stmt = select(Student).where(
+        func.lower(func.trim(Student.student_id)) == normalise_id(key),
+        or_(Student.school_id.in_(schools), Student.class_id.in_(classes)),
+    )
+    if school is not None:
+        stmt = stmt.join(School, School.id == Student.school_id).where(
+            func.lower(School.code) == school.strip().lower()
         )
-        .order_by(Student.id)
-        .limit(1)
-    ).first()
-    if student is None:
+    found = list(db.scalars(stmt.order_by(Student.id)))
+    if not found:
         raise NotOnRoster(language)
-    return student
+    if len(found) > 1 and password is not None:
+        found = [s for s in found if s.password_hash and check_password_hash(s.password_hash, password)] or found
+    if len(found) > 1:
+        raise StudentAmbiguous(language)
+    return found[0]
 
 
 def session_state(
@@ -592,18 +891,42 @@ def _replay(db: Session, ts: TestSession, prefix: list[Response]) -> SessionStat
 
 
 # -- results and teachers' views ------------------------------------------------------------------
+def precise_enough(ts: TestSession) -> bool:
+    """Whether the finished session's score is precise enough to report: at least the test's
+    ``report_min_items`` (default DEFAULT_REPORT_MIN_ITEMS) scored answers of calibrated items,
+    and θ's SE at most ``report_max_se`` when the test sets one."""
+    test = ts.test
+    if ts.scale_score is None or ts.se is None:
+        return False
+    minimum = test.report_min_items if test.report_min_items is not None else DEFAULT_REPORT_MIN_ITEMS
+    scored = ts.scored_items if ts.scored_items is not None else ts.answered
+    if scored < minimum:
+        return False
+    return test.report_max_se is None or ts.se <= test.report_max_se
+
+
 def result_view(ts: TestSession, language: str) -> dict[str, Any] | None:
     """The finished session's score and level, with the level's descriptor in ``language``; None
-    while the session is open or when it has no score."""
+    while the session is open or when it has no estimate.  Below the test's precision rule the
+    view says ``reported: False`` and has no score, level or descriptor (a student sees "not
+    enough answers for a score"); ``estimate`` and ``se`` are the estimate for teachers."""
     if ts.status in OPEN_STATUSES or ts.scale_score is None:
         return None
+    estimate = {
+        "estimate": int(round(ts.scale_score)),
+        "se": int(round(ts.scale_se)) if ts.scale_se is not None else None,
+        "scored_items": ts.scored_items,
+    }
+    if not precise_enough(ts):
+        return {"reported": False, "score": None, "level": None, "descriptor": None, **estimate}
     _, levels = reporting_from_dict(cat_config(ts.test).reporting)
     level = levels.level(ts.scale_score) if levels is not None else None
     return {
+        "reported": True,
         "score": int(round(ts.scale_score)),
-        "se": int(round(ts.scale_se)) if ts.scale_se is not None else None,
         "level": level.label if level is not None else None,
         "descriptor": (level.descriptor.get(language) if level is not None else None),
+        **estimate,
     }
 
 

@@ -89,6 +89,8 @@ class Student(Base):
     grade: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(8), default="zh-TW")
     gender: Mapped[str | None] = mapped_column(String(16))
+    # the student's sign-in password for roster tests (werkzeug hash); None: none issued yet
+    password_hash: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     school: Mapped[School] = relationship(back_populates="students")

@@ -28,11 +28,16 @@ def users(app: Flask) -> dict[str, int]:  # noqa: F811
 
 
 def login_as(app: Flask, user_id: int | None) -> FlaskClient:  # noqa: F811
+    from webapp.auth import LOGIN_SESSION, start_login_session
+
     c = app.test_client()
     if user_id is not None:
+        with app.app_context():
+            sid = start_login_session(get_db(), user_id)
         with c.session_transaction() as sess:
             sess["_user_id"] = str(user_id)
             sess["_fresh"] = True
+            sess[LOGIN_SESSION] = sid
     return c
 
 

@@ -54,7 +54,7 @@ def recorded(app: Flask, session_id: str) -> list[Response]:
 
 def test_start_answer_to_the_end(app: Flask, client: FlaskClient) -> None:
     started = start(client)
-    assert list(started) == ["session", "token", "status", "item"]
+    assert list(started) == ["session", "token", "status", "item", "resume_code"]
     assert started["status"] == "in_progress"
     item = started["item"]
     n = 0
@@ -195,7 +195,7 @@ def test_bad_requests(client: FlaskClient) -> None:
 
 def test_the_access_code_ignores_case_and_rejoining_resumes(client: FlaskClient) -> None:
     first = start(client, access_code="demo")
-    again = start(client, access_code=" Demo ")
+    again = start(client, access_code=" Demo ", resume_code=first["resume_code"])
     assert again["session"] == first["session"]
     assert again["item"] == first["item"]
     # the new token replaces the old one
@@ -279,7 +279,8 @@ def test_openapi_document(client: FlaskClient) -> None:
         "/sessions/{session}/responses",
     }
     started = doc["components"]["schemas"]["Started"]
-    assert started["required"] == ["session", "token", "status", "item"]
+    assert started["required"] == ["session", "token", "status", "item", "resume_code"]
+    assert doc["paths"]["/sessions"]["post"]["responses"].keys() >= {"201", "403", "409", "429"}
     result = doc["components"]["schemas"]["ResponseResult"]
     assert set(result["required"]) == {"status", "item", "answered"}
     assert doc["paths"]["/sessions/{session}/responses"]["post"]["responses"].keys() >= {
@@ -315,3 +316,27 @@ def test_responses_count_matches_answered(app: Flask, client: FlaskClient) -> No
             .where(Response.session_id == started["session"])
         )
         assert count == 3 == db.get(TestSession, started["session"]).answered
+
+
+def test_a_takeover_attempt_gets_409_and_no_token(client: FlaskClient) -> None:
+    victim = start(client, student="V-001")
+    reply = client.post("/api/v1/sessions", json={**START, "student": " v-001"})
+    assert reply.status_code == 409
+    body = reply.get_json()
+    assert body["error"] == "session_in_progress" and "token" not in body
+    assert "session" not in body and victim["session"] not in reply.get_data(as_text=True)
+    url = f"/api/v1/sessions/{victim['session']}"
+    assert client.get(url, headers=auth(victim["token"])).status_code == 200
+    wrong = client.post("/api/v1/sessions", json={**START, "student": "V-001",
+                                                   "resume_code": "AAAAAA"})
+    assert wrong.status_code == 409
+
+
+def test_the_eleventh_wrong_code_in_a_minute_gets_429(client: FlaskClient) -> None:
+    for _ in range(10):
+        reply = client.post("/api/v1/sessions", json={**START, "access_code": "NOPE"})
+        assert reply.status_code == 403
+    reply = client.post("/api/v1/sessions", json=START)  # even the right code, for a while
+    assert reply.status_code == 429
+    assert reply.get_json()["error"] == "too_many_attempts"
+    assert int(reply.headers["Retry-After"]) > 0

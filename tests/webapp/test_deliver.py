@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from .conftest import csrf_token
 
 
-def join(client: FlaskClient, student: str = "W-001", language: str = "en"):  # type: ignore[no-untyped-def]
+def join(client: FlaskClient, student: str = "W-001", language: str = "en", **extra: str):  # type: ignore[no-untyped-def]
     page = client.get("/")
     assert page.status_code == 200
     return client.post(
@@ -21,6 +21,7 @@ def join(client: FlaskClient, student: str = "W-001", language: str = "en"):  # 
             "access_code": "demo",
             "student": student,
             "language": language,
+            **extra,
         },
     )
 
@@ -103,9 +104,15 @@ def test_reload_and_rejoin_resume_at_the_same_item(app: Flask, client: FlaskClie
     )
     second = current_item(client.get("/test").get_data(as_text=True))[0]
     assert current_item(client.get("/test").get_data(as_text=True))[0] == second  # reload
-    # another browser (the cookie is lost): join again with the same student id
+    # another browser (the cookie is lost): the student id alone is not enough ...
     other = app.test_client()
-    join(other, "W-resume")
+    refused = join(other, "W-resume")
+    assert refused.status_code == 409 and "resume code" in refused.get_data(as_text=True)
+    assert other.get("/test").status_code == 302  # no session in this browser
+    # ... with the resume code shown on the student's page it resumes
+    code = re.search(r'class="resume-code">Resume code: ([A-Z0-9]+)<', html)
+    assert code, html[:3000]
+    join(other, "w-resume ", resume_code=code.group(1))
     resumed = other.get("/test")
     assert resumed.status_code == 200
     assert current_item(resumed.get_data(as_text=True))[0] == second

@@ -128,7 +128,7 @@ def test_a_school_admin_links_a_teacher_to_a_class(
 def new_test_form(client: FlaskClient, **fields: object):  # type: ignore[no-untyped-def]
     page = client.get("/manage/tests/new").get_data(as_text=True)
     data = {"csrf_token": csrf_token(page), "test_id": "class-801", "title_zh": "八年一班測驗",
-            "title_en": "Class 801 test", "kind": "adaptive", "access_code": "C801",
+            "title_en": "Class 801 test", "kind": "adaptive", "access_code": "C801AB",
             "time_limit": "40", "show_score": "y"}  # fmt: skip
     data.update(fields)  # type: ignore[arg-type]
     return page, client.post("/manage/tests/new", data=data)
@@ -155,19 +155,19 @@ def test_a_teacher_creates_a_test_for_their_class_and_only_its_students_join(
     assert client.get("/manage/tests/demo-cat/assign").status_code == 404
     student = app.test_client()
     on_roster = ids_of("north", "801")[0]
-    reply = student.post("/api/v1/sessions", json={"test": "class-801", "access_code": "c801",
+    reply = student.post("/api/v1/sessions", json={"test": "class-801", "access_code": "c801ab",
                                                    "student": on_roster, "language": "zh-TW"})  # fmt: skip
     assert reply.status_code == 201
     with db_of(app) as db:
         ts = db.get(TestSession, reply.get_json()["session"])
         assert ts.class_id == mine and ts.student.student_id == on_roster
     for language, words in (("zh-TW", "學生名單"), ("en", "not on the list of students")):
-        reply = student.post("/api/v1/sessions", json={"test": "class-801", "access_code": "C801",
+        reply = student.post("/api/v1/sessions", json={"test": "class-801", "access_code": "C801AB",
                                                        "student": ids_of("south")[0], "language": language})  # fmt: skip
         assert reply.status_code == 403 and words in reply.get_json()["message"]
     # the join page says so too, in the language chosen for the test
     join = student.get("/").get_data(as_text=True)
-    reply = student.post("/", data={"csrf_token": csrf_token(join), "access_code": "C801",
+    reply = student.post("/", data={"csrf_token": csrf_token(join), "access_code": "C801AB",
                                     "student": "nobody-7", "language": "en", "test": ""})  # fmt: skip
     assert reply.status_code == 403 and "not on the list of students" in reply.get_data(
         as_text=True
@@ -184,7 +184,7 @@ def test_a_teacher_creates_a_test_for_their_class_and_only_its_students_join(
         ).status_code
         == 302
     )
-    reply = student.post("/api/v1/sessions", json={"test": "class-801", "access_code": "C801",
+    reply = student.post("/api/v1/sessions", json={"test": "class-801", "access_code": "C801AB",
                                                    "student": "nobody-7", "language": "en"})  # fmt: skip
     assert reply.status_code == 201
 
@@ -225,3 +225,20 @@ def test_an_administrator_forgets_a_student(app: Flask, client: FlaskClient, wor
         assert student.name is None and student.student_id.startswith("forgotten-")
         ts = db.get(TestSession, world.sessions[target])
         assert ts.student_key == world.keys[target]
+
+
+def test_a_duplicate_access_code_is_refused_naming_the_holder(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    login(client, "t-north")
+    _page, reply = new_test_form(client, access_code="demo")  # too short to be safe
+    assert reply.status_code == 422
+    _page, reply = new_test_form(client)
+    assert reply.status_code == 302
+    _page, reply = new_test_form(client, test_id="class-801-b", access_code="c801ab")
+    assert reply.status_code == 422 and "class-801" in reply.get_data(as_text=True)
+    _page, reply = new_test_form(client, test_id="class-801-c", access_code="")
+    assert reply.status_code == 302
+    with db_of(app) as db:
+        generated = db.get(Test, "class-801-c").access_code
+        assert len(generated) == 9 and db.get(Test, "class-801-b") is None

@@ -64,10 +64,15 @@ class TestForm(ClassesForm):
     access_code = StringField(
         _l("Access code"),
         validators=[
-            DataRequired(),
-            Regexp(r"^[A-Za-z0-9-]{3,64}$", message=_l("Use 3–64 letters, digits or hyphens.")),
+            Optional(),
+            Regexp(r"^[A-Za-z0-9-]{6,64}$", message=_l("Use 6–64 letters, digits or hyphens.")),
         ],
-        description=_l("Students type it to join; upper and lower case count the same."),
+        description=_l("Students type it to join; upper and lower case count the same. "
+                       "Leave it empty for a generated code that cannot be guessed."),
+    )
+    attempts = IntegerField(
+        _l("Attempts per student"), validators=[Optional(), NumberRange(min=1, max=20)],
+        default=1,
     )
     opens_at = DateTimeLocalField(_l("Opens"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
     closes_at = DateTimeLocalField(_l("Closes"), validators=[Optional()], format="%Y-%m-%dT%H:%M")

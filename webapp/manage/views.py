@@ -127,13 +127,23 @@ def new_test() -> Response | tuple[str, int]:
                 _("The test must close after it opens."),
             ]
             problem = True
+        code = form.access_code.data.strip() if form.access_code.data else ""
+        code = code or delivery.generate_access_code()
+        holder = db.scalars(select(Test.id).where(Test.code_key == delivery.normalise_code(code))).first()
+        if holder is not None:
+            form.access_code.errors = [
+                *form.access_code.errors,
+                _("The test %(id)s already uses this access code; choose another.", id=holder),
+            ]
+            problem = True
         if not problem:
             with unit_of_work(db):
                 test = delivery.create_test(
                     db,
                     id=form.test_id.data,
                     title={"zh-TW": form.title_zh.data.strip(), "en": form.title_en.data.strip()},
-                    access_code=form.access_code.data.strip(),
+                    access_code=code,
+                    max_attempts=form.attempts.data or 1,
                     kind=form.kind.data,
                     cat_config_data=DEMO_CAT_CONFIG if form.kind.data == "adaptive" else None,
                     items=items if form.kind.data == "fixed" else None,
@@ -145,7 +155,8 @@ def new_test() -> Response | tuple[str, int]:
                 )
                 for class_id in form.classes.data or []:
                     db.add(TestAssignment(test=test, class_id=class_id))
-            flash(_("The test %(id)s is ready.", id=form.test_id.data), "info")
+            flash(_("The test %(id)s is ready; its access code is %(code)s.",
+                    id=form.test_id.data, code=code), "info")
             return redirect(url_for("manage.index"))
         status = 422
     elif form.is_submitted():
