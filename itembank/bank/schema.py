@@ -401,7 +401,7 @@ class Unit(Strict):
     status: Status = Status.draft
     title: LocalText
     metadata: UnitMetadata
-    stimulus: list[StimulusBlock] = Field(min_length=1)
+    stimulus: list[StimulusBlock] = Field(default_factory=list)  # none: items that stand alone
     items: list[Item] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -46,7 +46,8 @@ def unit_content(unit: Unit) -> dict[str, Any]:
     data = unit.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
     data = {"id": unit.id, "version": unit.version, "status": str(unit.status), **data}
     data["items"] = [_order_item(item) for item in data["items"]]
-    ordered = {key: data[key] for key in ("id", "version", "status", "title", "metadata", "stimulus", "items")}
+    keys = ("id", "version", "status", "title", "metadata", "stimulus", "items")
+    ordered: dict[str, Any] = {key: data[key] for key in keys if key in data}  # stimulus may be left out
     return ordered
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import markdown as markdown_lib
 import nh3
 
+from itembank.bank.markdown_rules import prepare_markdown
 from itembank.bank.schema import (
     ComplexChoice,
     ImageBlock,
@@ -50,7 +51,7 @@ def _lists_after_paragraphs(text: str) -> str:
 def render_markdown(text: str) -> str:
     """Markdown → sanitised HTML (no links, images, scripts or attributes beyond the safe few)."""
     html = markdown_lib.markdown(
-        _lists_after_paragraphs(text), extensions=["tables", "sane_lists"], output_format="html"
+        _lists_after_paragraphs(prepare_markdown(text)), extensions=["tables", "sane_lists"], output_format="html"
     )
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"abbr": {"title"}}, link_rel=None)
 

@@ -6,8 +6,10 @@ See docs/qti.md for the mapping of each item type and what the package keeps whe
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
@@ -93,6 +95,8 @@ def stimulus_xml(unit: Unit, lang: str) -> bytes:
     root.set(XML_LANG, lang)
     root.set(f"{{{XSI}}}schemaLocation", f"{QTI3} {ASI_SCHEMA_URL}")
     body = q("qti-stimulus-body", root)
+    if not unit.stimulus:  # a unit of items that stand alone: the body needs one (empty) block
+        q("div", body, class_="gc-empty")
     for block in unit.stimulus:
         if isinstance(block, TextBlock):
             _markdown_into(q("div", body, class_="gc-text"), block.text.get(lang))
@@ -205,10 +209,10 @@ def item_xml(unit: Unit, index: int, lang: str) -> bytes:
             for pair in pairs:
                 q("qti-map-entry", mapping, map_key=pair, mapped_value="1")
     elif isinstance(item, ShortResponse):
-        answers = list(dict.fromkeys(getattr(item.accepted, "zh_TW" if lang == "zh-TW" else "en")))
+        answers = getattr(item.accepted, "zh_TW" if lang == "zh-TW" else "en")
         decl = _declare(root, "single", "string", answers[:1])
         mapping = q("qti-mapping", decl, default_value="0", lower_bound="0", upper_bound="1")
-        for answer in answers:
+        for answer in short_answer_variants(item, lang):
             q("qti-map-entry", mapping, map_key=answer, mapped_value="1", case_sensitive="false")
     else:
         _declare(root, "single", "string", [])
@@ -269,28 +273,74 @@ def item_xml(unit: Unit, index: int, lang: str) -> bytes:
 
 
 def _short_processing(rp: etree._Element, item: ShortResponse) -> None:
-    """SCORE = 1 for a mapped answer (case-insensitive), or for the exact number when the item has one."""
+    """SCORE = 1 when the response is one of the mapped variants (compared whole, case-insensitively)."""
     cond = q("qti-response-condition", rp)
     branch = q("qti-response-if", cond)
     gte = q("qti-gte", branch)
     q("qti-map-response", gte, identifier="RESPONSE")
     gte.append(_float(1))
     _set(branch, "SCORE", _float(1))
-    if item.numeric is not None and item.numeric.tolerance == 0:
-        branch = q("qti-response-else-if", cond)
-        match = q("qti-pattern-match", branch, pattern=_number_pattern(item.numeric.value))
-        q("qti-variable", match, identifier="RESPONSE")
-        _set(branch, "SCORE", _float(1))
     _set(q("qti-response-else", cond), "SCORE", _float(0))
 
 
-def _number_pattern(value: float) -> str:
-    """An XML Schema regular expression for ``value`` written with or without trailing zeros."""
-    text = f"{value:f}".rstrip("0").rstrip(".")
-    whole, _, frac = text.partition(".")
-    whole = whole.replace("-", "\\-")
-    tail = f"\\.{frac}0*" if frac else "(\\.0*)?"
-    return f"\\s*\\+?{whole}{tail}\\s*"
+# What a student may type that the bank accepts: the bank compares answers after NFKC (full-width ->
+# half-width), case folding and removing trailing spaces and punctuation (delivery/scoring.py), and
+# numbers within the tolerance.  A QTI player compares a string response with map keys whole and, with
+# case-sensitive="false", ignoring case, so the variants are written out.
+_TRAILING_VARIANTS = ("", " ", ".", "。")
+_FULL_WIDTH = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
+MAX_NUMBERS = 201  # numbers written out for a tolerance; more and the item gets the nearest ones
+
+
+def _number_forms(value: Decimal, decimals: int) -> list[str]:
+    """``value`` as students write it: shortest form, with trailing zeros up to ``decimals`` + 1
+    places, and with thousands separators."""
+    shortest = format(value.normalize(), "f")
+    if "." in shortest:
+        shortest = shortest.rstrip("0").rstrip(".")
+    places = len(shortest.partition(".")[2])
+    forms = [shortest] + [format(value, f".{n}f") for n in range(max(places, 1), max(decimals, places, 1) + 2)]
+    if abs(value) >= 1000:
+        forms += [format(value, f",.{places}f")]
+    return list(dict.fromkeys(forms))
+
+
+def numeric_answers(item: ShortResponse) -> list[str]:
+    """The numbers the bank accepts for ``item.numeric``, each in the forms students write."""
+    if item.numeric is None:
+        return []
+    value = Decimal(repr(item.numeric.value))
+    tolerance = Decimal(repr(item.numeric.tolerance))
+    exponent = min(value.normalize().as_tuple().exponent, tolerance.normalize().as_tuple().exponent, 0)
+    decimals = -int(exponent)
+    step = Decimal(1).scaleb(-decimals)
+    low = ((value - tolerance) / step).to_integral_value(ROUND_CEILING)
+    high = ((value + tolerance) / step).to_integral_value(ROUND_FLOOR)
+    centre = (value / step).to_integral_value()
+    count = int(high - low) + 1
+    if count > MAX_NUMBERS:
+        low, high = centre - MAX_NUMBERS // 2, centre + MAX_NUMBERS // 2
+    forms: list[str] = []
+    for k in range(int(low), int(high) + 1):
+        forms.extend(_number_forms(Decimal(k) * step, decimals))
+    return forms
+
+
+def short_answer_variants(item: ShortResponse, lang: str) -> list[str]:
+    """Map keys for a short response file in ``lang``: the accepted answers of both languages (the
+    file's first), the numbers within the tolerance, each also in full-width characters and followed
+    by a space or a full stop; case is left to case-sensitive="false"."""
+    first, second = (item.accepted.zh_TW, item.accepted.en) if lang == "zh-TW" else (item.accepted.en, item.accepted.zh_TW)
+    bases = [*first, *second, *numeric_answers(item)]
+    out: dict[str, str] = {}  # lower case -> as written (players compare in lower case)
+    for base in bases:
+        nfkc = unicodedata.normalize("NFKC", base)
+        for form in (base, nfkc, base.casefold(), nfkc.casefold(), base.translate(_FULL_WIDTH)):
+            for tail in _TRAILING_VARIANTS:
+                variant = form.strip() + tail
+                if variant.strip():
+                    out.setdefault(variant.lower(), variant)
+    return list(out.values())
 
 
 def _coding_guide(content: etree._Element, item: OpenResponse, lang: str) -> None:
@@ -355,6 +405,15 @@ def _item_extension(lom: etree._Element, unit: Unit, index: int) -> None:
     if isinstance(item, OpenResponse):
         attrs["lines"] = str(item.lines)
     ext = etree.SubElement(lom, G + "item", attrs)
+    parts = item.options if isinstance(item, SingleChoice | MultipleChoice) else \
+        item.statements if isinstance(item, ComplexChoice) else []
+    for part in parts:  # teachers' material, never in the student-visible item file
+        if part.rationale is not None:
+            _texts(ext, "rationale", part.rationale).set("for", part.id)
+    if isinstance(item, ShortResponse):  # the accepted answers as written (the map keys add variants)
+        for lang in LANGUAGES:
+            for answer in item.accepted.zh_TW if lang == "zh-TW" else item.accepted.en:
+                etree.SubElement(ext, G + "answer", {XML_LANG: lang}).text = answer
     if isinstance(item, ShortResponse) and item.numeric is not None:
         etree.SubElement(ext, G + "numeric", value=repr(item.numeric.value), tolerance=repr(item.numeric.tolerance))
     if item.irt is not None:

@@ -12,9 +12,12 @@ import re
 import markdown as markdown_lib
 from lxml import etree
 
+from itembank.bank.markdown_rules import prepare_markdown
+
 from .package import xml_parser
 
 _WS = re.compile(r"\s+")
+_INDENT = re.compile(r"\n[ \t]+")
 
 
 def local(el: etree._Element) -> str:
@@ -24,7 +27,8 @@ def local(el: etree._Element) -> str:
 
 def markdown_elements(text: str, ns: str) -> list[etree._Element]:
     """The block elements (in namespace ``ns``) that ``text`` renders to."""
-    html = markdown_lib.markdown(text.replace("<", "&lt;"), extensions=["sane_lists"], output_format="xhtml")
+    html = markdown_lib.markdown(prepare_markdown(text.replace("<", "&lt;")), extensions=["sane_lists"],
+                                 output_format="xhtml")
     html = html.replace("&nbsp;", "&#160;")
     wrapper = etree.fromstring(f'<div xmlns="{ns}">{html}</div>'.encode(), xml_parser())
     return list(wrapper)
@@ -87,8 +91,10 @@ def _block(el: etree._Element, collapse: bool, skip: frozenset[str]) -> list[str
     if name in ("ul", "ol"):
         lines = []
         for n, li in enumerate((c for c in el if local(c) == "li"), start=1):
+            # a list item's continuation lines are indented by the list below: the indentation they
+            # have in the XHTML is dropped, else it grows on every round trip
             body = "\n\n".join(_blocks(li, collapse, skip)) if any(local(c) in _BLOCK for c in li) \
-                else _inline_content(li, collapse, skip)
+                else _INDENT.sub("\n", _inline_content(li, collapse, skip))
             marker = f"{n}. " if name == "ol" else "- "
             lines.append(marker + body.replace("\n", "\n" + " " * len(marker)))
         return ["\n".join(lines)]

@@ -91,9 +91,10 @@ def test_items_carry_interactions_keys_and_processing(files: dict[str, bytes]) -
     thresholds = [v.text for v in complex_.iterfind(".//q:qti-gte/q:qti-base-value", ns)]
     assert thresholds == ["3", "2"]  # partial credit: 2 points for 3 right, 1 for 2
     short = root("items/T-01-Q3.zh-TW.xml")
-    assert [e.get("map-key") for e in short.iterfind(".//q:qti-map-entry", ns)] == ["42", "四十二"]
+    keys = [e.get("map-key") for e in short.iterfind(".//q:qti-map-entry", ns)]
+    assert keys[:2] == ["42", "42 "] and {"四十二", "forty-two", "４２", "42。"} <= set(keys)
     assert {e.get("case-sensitive") for e in short.iterfind(".//q:qti-map-entry", ns)} == {"false"}
-    assert short.find(".//q:qti-pattern-match", ns) is not None  # the number 42
+    assert short.find(".//q:qti-pattern-match", ns) is None  # whole answers only: no unanchored pattern
     open_ = root("items/T-01-Q4.en.xml")
     assert open_.find(".//q:qti-outcome-declaration[@identifier='SCORE']", ns).get("external-scored") == "human"
     rubric = open_.find(".//q:qti-rubric-block", ns)

@@ -1,0 +1,179 @@
+"""The bank's QTI export played by an independent QTI 3 player: ``@citolab/qti-components`` (pinned,
+installed from the npm registry into a cache folder outside the repository on first use) renders
+exported items of every type in both languages in headless Chromium; each item is answered with the
+bank's key and with wrong answers (numeric tolerance, full-width and the-number-inside-another), and
+the player's SCORE must equal the bank's score.  No registry, no npm: the test fails, never skips."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from itembank.bank.schema import (
+    ComplexChoice,
+    MultipleChoice,
+    OpenResponse,
+    ShortResponse,
+    SingleChoice,
+)
+from itembank.bank.validation import load_bank
+from itembank.delivery.scoring import score_response
+from itembank.qti import package_files
+from itembank.qti.names import qti_id
+from tests.browser import launch_chromium
+from tests.conftest import TEST_UNITS
+
+PLAYER = "@citolab/qti-components"
+VERSION = "7.27.4"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gc-itembank" / "npm"
+FULL = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
+BASE = "http://player.test"
+
+
+def player_dir() -> Path:
+    """The player's package folder, installed with npm (pinned version) when not cached yet."""
+    folder = CACHE / f"qti-components-{VERSION}"
+    bundle = folder / "node_modules" / "@citolab" / "qti-components" / "cdn" / "index.js"
+    if not bundle.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is missing: install Node.js and npm (the player test installs "
+                        f"{PLAYER}@{VERSION} from the npm registry)")
+        folder.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run([npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund",
+                                 "--no-save", f"{PLAYER}@{VERSION}"], capture_output=True, text=True,
+                                timeout=300, check=False)
+        if result.returncode != 0 or not bundle.exists():
+            pytest.fail(f"npm could not install {PLAYER}@{VERSION}: {result.stderr[-2000:]}")
+    return bundle.parent
+
+
+PAGE = f"""<!doctype html><html><head><meta charset="utf-8"></head><body><div id="host"></div>
+<script type="module">
+import {{ qtiTransformItem }} from "{BASE}/player/index.js";
+window.playItem = async (path, xml) => {{
+  const host = document.getElementById("host");
+  host.innerHTML = "";
+  host.appendChild(qtiTransformItem().parse(xml).path("{BASE}/pkg/" + path).htmlDoc());
+  await customElements.whenDefined("qti-assessment-item");
+  const item = host.querySelector("qti-assessment-item");
+  await item.updateComplete;
+  return host.querySelectorAll("[response-identifier]").length;
+}};
+window.scoreItem = async (response) => {{
+  const item = document.querySelector("#host qti-assessment-item");
+  item.updateResponseVariable("RESPONSE", response);
+  item.processResponse();
+  const score = item.getOutcome("SCORE");
+  return score && score.value !== null && score.value !== undefined ? Number(score.value) : null;
+}};
+window.ready = true;
+</script></body></html>"""
+
+
+def answers(item: Any) -> list[Any]:
+    """The bank's key and wrong answers, as the player's response values (QTI identifiers)."""
+    if isinstance(item, SingleChoice):
+        wrong = next(o.id for o in item.options if o.id != item.key)
+        return [qti_id(item.key), qti_id(wrong)]
+    if isinstance(item, MultipleChoice):
+        key = [qti_id(k) for k in item.key]
+        other = next(qti_id(o.id) for o in item.options if o.id not in item.key)
+        return [key, [*key, other], key[:-1], [other]]
+    if isinstance(item, ComplexChoice):
+        right = [f"{qti_id(s)} {qti_id(c)}" for s, c in item.key.items()]
+        choices = [c.id for c in item.choices]
+        first = next(iter(item.key))
+        flipped = next(c for c in choices if c != item.key[first])
+        return [right, [f"{qti_id(first)} {qti_id(flipped)}", *right[1:]], right[:1]]
+    assert isinstance(item, ShortResponse)
+    key = item.accepted.en[0]
+    out = [key, item.accepted.zh_TW[-1], key.translate(FULL), key + "。", key.upper(), "9" + key, "wrong"]
+    if item.numeric is not None:
+        value, tol = Decimal(repr(item.numeric.value)), Decimal(repr(item.numeric.tolerance))
+        step = Decimal(1).scaleb(min(value.normalize().as_tuple().exponent, tol.normalize().as_tuple().exponent, 0))
+        for x in (value + tol, value - tol, value + 2 * tol + 1):
+            text = format(x.quantize(step).normalize(), "f")
+            out += [text, text.translate(FULL)]
+        out.append(f"{value:.1f}")  # "40.0"
+    return out
+
+
+def bank_response(item: Any, answer: Any) -> Any:
+    """The same answer in the bank's response shape (bank ids)."""
+    def bid(x: str) -> str:
+        return x[1:] if x.startswith("_") and x[1:2].isdigit() else x
+    if isinstance(item, SingleChoice):
+        return bid(answer)
+    if isinstance(item, MultipleChoice):
+        return [bid(x) for x in answer]
+    if isinstance(item, ComplexChoice):
+        return {bid(p.split()[0]): bid(p.split()[1]) for p in answer}
+    return answer
+
+
+def test_an_independent_qti_player_scores_exported_items_as_the_bank() -> None:
+    bundle = player_dir()
+    source = load_bank([TEST_UNITS, TEST_UNITS.parents[2] / "items"])
+    assert not source.problems
+    # every unit of the test bank (every item type) and the bank's short answers with tolerances
+    units = [u for u in source.units if u.unit.id.startswith("T-") or any(
+        isinstance(i, ShortResponse) and i.numeric is not None and i.numeric.tolerance > 0 for i in u.unit.items)]
+    files = package_files([u.unit for u in units], {u.unit.id: u.images for u in units})
+    from playwright.sync_api import sync_playwright
+
+    compared = agreed = 0
+    rendered: dict[str, int] = {}
+    disagreements: list[str] = []
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page()
+
+        def serve(route: Any) -> None:
+            url = route.request.url
+            if url.startswith(f"{BASE}/player/"):
+                path = bundle / url.removeprefix(f"{BASE}/player/").split("?")[0]
+                if path.is_file():
+                    return route.fulfill(body=path.read_bytes(), content_type="text/javascript")
+            elif url.startswith(f"{BASE}/pkg/"):
+                data = files.get(url.removeprefix(f"{BASE}/pkg/").split("?")[0])
+                if data is not None:
+                    return route.fulfill(body=data, content_type="application/xml")
+            elif url in (BASE, f"{BASE}/"):
+                return route.fulfill(body=PAGE, content_type="text/html")
+            return route.fulfill(status=404, body="")
+
+        page.route("**/*", serve)
+        page.goto(f"{BASE}/")
+        page.wait_for_function("window.ready === true")
+        for loaded in units:
+            for item in loaded.unit.items:
+                for lang in ("zh-TW", "en"):
+                    path = f"items/{item.id}.{lang}.xml"
+                    interactions = page.evaluate("([p, x]) => playItem(p, x)", [path, files[path].decode()])
+                    assert interactions >= 1, path  # the player rendered the interaction
+                    rendered[item.type] = rendered.get(item.type, 0) + 1
+                    if isinstance(item, OpenResponse):
+                        continue  # scored by human coders in the bank and in QTI (external-scored)
+                    for answer in answers(item):
+                        bank = score_response(item, bank_response(item, answer))
+                        player = page.evaluate("(r) => scoreItem(r)", answer)
+                        compared += 1
+                        if player is not None and player == bank:
+                            agreed += 1
+                        else:
+                            disagreements.append(f"{path} {json.dumps(answer, ensure_ascii=False)}: "
+                                                 f"player {player}, bank {bank}")
+        browser.close()
+    print(f"player vs bank: {agreed}/{compared} answers agree; rendered {rendered}")
+    assert set(rendered) == {"single_choice", "multiple_choice", "complex_choice", "short_response",
+                             "open_response"}
+    assert disagreements == []
+    assert compared > 300
