@@ -19,7 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from itembank import config
 from itembank.errors import DataFileError, Problem
+
+from .csv_import import MAX_COLUMNS, checked_text
+from .responses_fast import plain_responses
 
 PERSON_ID = "person_id"
 
@@ -77,11 +81,15 @@ def read_responses(path: str | Path, *, extra_columns: Sequence[str] = ()) -> Re
     """
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataFileError.at(name, 0, 0, f"not UTF-8 text ({exc.reason})") from exc
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise DataFileError.at(name, 0, 0, f"cannot read the file: {exc.strerror}") from exc
+    plain = plain_responses(raw, person_id=PERSON_ID, extra_columns=extra_columns,
+                            max_rows=config.load().max_csv_rows, max_columns=MAX_COLUMNS)
+    if plain is not None:  # the common plain file, parsed with numpy (itembank.bank.responses_fast)
+        ids, items, matrix, lines, columns = plain
+        return ResponseData(ids, items, matrix, lines=lines, columns=columns)
+    text = checked_text(raw, name)
     problems: list[Problem] = []
     reader = csv.reader(text.splitlines(keepends=True))
     rows: list[tuple[int, list[str]]] = []
