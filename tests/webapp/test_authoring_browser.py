@@ -85,6 +85,11 @@ def test_write_review_translate_approve(live, browser) -> None:  # type: ignore[
         "#f-items-0-prompt-en": "Which step would cut plastic bags the most?",
         "#f-items-0-options-0-text-zh-TW": "自備購物袋", "#f-items-0-options-0-text-en": "Bring your own bag",
         "#f-items-0-options-1-text-zh-TW": "多拿幾個袋子", "#f-items-0-options-1-text-en": "Take more bags",
+        # approval needs a rationale for every option (why a student would choose it)
+        "#f-items-0-options-0-rationale-zh-TW": "正確：從源頭減少用袋。",
+        "#f-items-0-options-0-rationale-en": "Right: it cuts bags at the source.",
+        "#f-items-0-options-1-rationale-zh-TW": "誤以為袋子越多越方便重複使用。",
+        "#f-items-0-options-1-rationale-en": "Mistakes more bags for more reuse.",
     }
     for selector, value in fills.items():
         page.fill(selector, value)
