@@ -299,6 +299,15 @@ def generate_access_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
 
 
+def new_session_id() -> str:
+    """A random session id (128 bits) that starts with a letter or digit: ids go into CSV files,
+    where a leading '-' would be taken for a formula and written with an apostrophe."""
+    while True:
+        candidate = secrets.token_urlsafe(16)
+        if candidate[0].isalnum():
+            return candidate
+
+
 def new_resume_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(RESUME_CODE_LENGTH))
 
@@ -720,7 +729,7 @@ def _start(
         if closes is not None:
             deadline = min(deadline, closes) if deadline is not None else closes
         ts = TestSession(
-            id=secrets.token_urlsafe(16),
+            id=new_session_id(),
             test=test,
             student_key=student_row.student_id if student_row is not None else key,
             identity=identity,

@@ -122,7 +122,7 @@ def test_roster_class_test_and_students(site, browser) -> None:  # type: ignore[
     teacher.fill("#test_id", "north-801-spring")
     teacher.fill("#title_zh", "八年一班全球素養")
     teacher.fill("#title_en", "Class 801 global competence")
-    teacher.fill("#access_code", "N801")
+    teacher.fill("#access_code", "N801SP")
     teacher.check("text=801 · north")
     shot(teacher, "04-new-test")
     teacher.click("form.manage-form button[type=submit]")
@@ -132,7 +132,7 @@ def test_roster_class_test_and_students(site, browser) -> None:  # type: ignore[
     # a student of 801 takes it to the end
     student = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
     student.goto(url)
-    student.fill("#access_code", "n801")
+    student.fill("#access_code", "n801sp")
     student.fill("#student", "80102")
     student.check("input[value=en]")
     student.click("button[type=submit]")
@@ -161,7 +161,7 @@ def test_roster_class_test_and_students(site, browser) -> None:  # type: ignore[
     # a student of 802 is refused, in the language chosen for the test
     other = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
     other.goto(url)
-    other.fill("#access_code", "N801")
+    other.fill("#access_code", "N801SP")
     other.fill("#student", "80201")
     other.check("input[value='zh-TW']")
     other.click("button[type=submit]")

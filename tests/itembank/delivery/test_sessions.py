@@ -205,3 +205,10 @@ def test_a_response_already_recorded_is_found_by_its_id_after_a_lost_reply(
         db.commit()
         again = delivery.record_response(db, sid, token, item.item.id, good(item), "lost")
         assert (again.answered, again.item.item.id) == (first.answered, first.item.item.id)
+
+
+def test_session_ids_never_start_like_a_formula() -> None:
+    from itembank.delivery.sessions import new_session_id
+
+    ids = {new_session_id() for _ in range(2000)}  # token_urlsafe starts with - or _ in 1 of 32
+    assert len(ids) == 2000 and all(i[0].isalnum() and len(i) >= 22 for i in ids)

@@ -251,7 +251,7 @@ def test_final_scores_join_the_automatic_ones_in_the_export(bank: sessionmaker[S
         matrix = datasets.sessions_matrix(s, "open-t")
         text = datasets.matrix_csv(matrix)
     assert set(matrix.item_ids) == {AUTO, OPEN}
-    rows = {keys[r["person_id"]]: r for r in csv.DictReader(io.StringIO(text))}
+    rows = {keys[r["person_id"]]: r for r in csv.DictReader(io.StringIO(text))}  # ids never start with -
     assert {k: (r[AUTO], r[OPEN]) for k, r in rows.items()} == {
         "S000": ("1", "2"), "S001": ("1", "1"), "S002": ("1", "0"), "S003": ("1", "0"),
         "S004": ("1", ""),  # not coded yet: blank, never a zero
