@@ -85,3 +85,18 @@ def test_upload_run_report_publish(research_client: FlaskClient,
     assert csv_text.startswith("gender,window,n,mean,se")
     assert c.get("/research/reports/chart-means.svg?source=dataset:1&grouping=gender").status_code == 200
     assert c.get("/research/datasets/1.csv").data.startswith(b"person_id,city")
+    # a stored result with infit but no outfit, and no SE of a, still renders (it was a 500)
+    import copy
+
+    from itembank.research.models import CalibrationRun
+
+    with session_factory() as s, s.begin():
+        stored = s.get(CalibrationRun, 1)
+        assert stored is not None and stored.result is not None
+        result = copy.deepcopy(stored.result)
+        first = result["items"][0]
+        first.setdefault("fit", {}).update(infit=1.02, outfit=None, rmsd=None, s_x2=None)
+        first["se"] = {}
+        stored.result = result
+    page = c.get(run_url)
+    assert page.status_code == 200 and "1.02 / –" in page.get_data(as_text=True)
