@@ -77,6 +77,7 @@ def test_upload_run_report_publish(research_client: FlaskClient,
     assert r.status_code == 200 and "female" in text
     # SEs from the survey code, which says that they assume simple random sampling
     assert "簡單隨機抽樣" in text and "95% 信賴區間" in text
+    assert text.count('<span class="se">(') >= 6  # every level share with its standard error
     c.get("/language/en")
     en = c.get("/research/reports?source=dataset:1&grouping=gender").get_data(as_text=True)
     assert "simple random sampling" in en and "95% interval" in en
