@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session, aliased
 from irt.agreement import Agreement, cohen_kappa
 from itembank.bank.models import ItemVersion
 from itembank.delivery.models import Response
+from itembank.orgs.scope import Viewer
 
 from .models import ResearchSetting, ResponseCode
+from .scope import restrict_responses
 
 CODER_ROLES = ("researcher", "admin")
 DEFAULT_DOUBLE_SHARE = 0.2
@@ -65,13 +67,15 @@ def coding_guide(iv: ItemVersion) -> list[dict[str, Any]]:
     return list((iv.content or {}).get("coding_guide") or [])
 
 
-def _open_responses(session: Session, item_id: str | None = None) -> Any:
+def _open_responses(session: Session, viewer: Viewer, item_id: str | None = None) -> Any:
+    """Open responses of sessions ``viewer`` may see (the scope rules of
+    :mod:`itembank.research.scope`): a coder never reads another city's answers."""
     stmt = (select(Response, ItemVersion)
             .join(ItemVersion, Response.item_version_id == ItemVersion.id)
             .where(ItemVersion.type == "open_response"))
     if item_id is not None:
         stmt = stmt.where(Response.item_id == item_id)
-    return stmt
+    return restrict_responses(stmt, viewer)
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,10 @@ def _codes(session: Session, response_ids: Sequence[int]) -> dict[int, dict[str,
     return out
 
 
-def next_task(session: Session, item_id: str, coder_id: int) -> Task | None:
-    """The next response of ``item_id`` this coder should code, or None."""
+def next_task(session: Session, item_id: str, coder_id: int, *, viewer: Viewer) -> Task | None:
+    """The next response of ``item_id`` this coder (``viewer``) should code, or None."""
     final = aliased(ResponseCode)
-    stmt = _open_responses(session, item_id).where(
+    stmt = _open_responses(session, viewer, item_id).where(
         ~exists().where(and_(final.response_id == Response.id, final.kind == "final"))
     ).order_by(Response.id)
     rows = session.execute(stmt).all()
@@ -120,12 +124,12 @@ def next_task(session: Session, item_id: str, coder_id: int) -> Task | None:
 
 
 def give_code(session: Session, response_id: int, kind: str, code: str, coder_id: int, *,
-              item_id: str | None = None) -> ResponseCode:
+              viewer: Viewer, item_id: str | None = None) -> ResponseCode:
     """Record a code (in the caller's transaction); make it final when that follows.  With
-    ``item_id``, the response must be one to that item (the page the coder was on)."""
+    ``item_id``, the response must be one to that item (the page the coder was on).  A response
+    outside ``viewer``'s scope is "no_response", as if it did not exist."""
     row = session.execute(
-        select(Response, ItemVersion).join(ItemVersion, Response.item_version_id == ItemVersion.id)
-        .where(Response.id == response_id, ItemVersion.type == "open_response")
+        _open_responses(session, viewer).where(Response.id == response_id)
     ).one_or_none()
     if row is None:
         raise CodingError(f"no open response {response_id}", "no_response")
@@ -183,15 +187,18 @@ class ItemCoding:
     agreement: Agreement | None
 
 
-def item_overview(session: Session) -> list[ItemCoding]:
-    """Per open item: responses, final codes, doubly coded, open disagreements, agreement."""
-    totals = dict(session.execute(
+def item_overview(session: Session, *, viewer: Viewer) -> list[ItemCoding]:
+    """Per open item: responses, final codes, doubly coded, open disagreements, agreement; over
+    the responses ``viewer`` may see."""
+    totals = dict(session.execute(restrict_responses(
         select(Response.item_id, func.count(Response.id))
         .join(ItemVersion, Response.item_version_id == ItemVersion.id)
-        .where(ItemVersion.type == "open_response").group_by(Response.item_id)).all())
+        .where(ItemVersion.type == "open_response"), viewer).group_by(Response.item_id)).all())
     out = []
     for item_id in sorted(totals):
-        codes = session.scalars(select(ResponseCode).where(ResponseCode.item_id == item_id)).all()
+        codes = session.scalars(
+            select(ResponseCode).where(ResponseCode.item_id == item_id).where(
+                ResponseCode.response_id.in_(restrict_responses(select(Response.id), viewer)))).all()
         by: dict[int, dict[str, ResponseCode]] = {}
         for c in codes:
             by.setdefault(c.response_id, {})[c.kind] = c

@@ -17,7 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from itembank.delivery import scope as session_scope
-from itembank.delivery.models import TestSession
+from itembank.delivery.models import Response, TestSession
 from itembank.orgs import scope as org_scope
 
 from .models import DatasetPerson
@@ -61,6 +61,13 @@ def scope_for(
 def restrict_dataset_persons(stmt: S, scope: Scope) -> S:
     """``stmt`` (selecting from or joined with :class:`DatasetPerson`) narrowed to the scope."""
     return stmt.where(org_scope.coded_rows_clause(scope.user, DatasetPerson.city, DatasetPerson.school))
+
+
+def restrict_responses(stmt: S, user: org_scope.Viewer) -> S:
+    """``stmt`` (selecting :class:`~itembank.delivery.models.Response` rows) narrowed to the
+    responses of sessions ``user`` may see row by row: what coders read, count and code."""
+    return stmt.where(Response.session_id.in_(
+        select(TestSession.id).where(session_scope.session_clause(user))))
 
 
 def restrict_sessions(stmt: S, scope: Scope) -> S:

@@ -9,14 +9,21 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.accounts.users import create_user
 from itembank.delivery.models import Response
 from itembank.research.models import ResponseCode
 
-from ..itembank.research.test_coding import AUTO, OPEN, PASSWORD, set_share, sit
+from ..itembank.research.test_coding import (
+    CITY,
+    OPEN,
+    PASSWORD,
+    set_share,
+    set_up_class_test,
+    sit,
+)
 from .conftest import csrf_token
 
 ANSWERS = ["因為每個人的立場不同，所以看法不同。", "<script>alert(1)</script> I think so", ""]
@@ -24,14 +31,11 @@ ANSWERS = ["因為每個人的立場不同，所以看法不同。", "<script>al
 
 @pytest.fixture
 def coded_app(app: Flask, session_factory: sessionmaker[Session]) -> Flask:
-    from itembank.delivery import sessions as delivery
-
     with session_factory() as s, s.begin():
-        delivery.create_test(s, id="open-t", title={"zh-TW": "開放題", "en": "Open items"},
-                             access_code="OPEN", kind="fixed", items=[AUTO, OPEN])
+        set_up_class_test(s)  # a roster class of city tp takes the test; ann and ben code for tp
         for name, role in (("ann", "researcher"), ("ben", "researcher"), ("lee", "admin"),
                            ("tom", "teacher"), ("stu", "student")):
-            create_user(s, name, role, PASSWORD)
+            create_user(s, name, role, PASSWORD, city=CITY if role == "researcher" else None)
     sit(session_factory, ANSWERS)
     return app
 
@@ -160,3 +164,42 @@ def test_share_is_set_as_a_percentage(coded_app: Flask,
     assert "0 到 100" in r.get_data(as_text=True)
     with session_factory() as s:
         assert coding.double_share(s) == 1.0
+
+
+@pytest.mark.parametrize("outsider", ["kay", "nic"])  # a researcher of city kh; one with no city
+def test_every_research_url_hides_another_citys_answers(coded_app: Flask,
+                                                        session_factory: sessionmaker[Session],
+                                                        outsider: str) -> None:
+    from itembank.orgs.roster import import_roster
+
+    with session_factory() as s, s.begin():
+        import_roster(s, b"city,school,class,student_id,name,grade,language,gender\n"
+                         b"kh,kh-001,8B,K001,Other,8,zh-TW,\n", "other.csv")
+        create_user(s, "kay", "researcher", PASSWORD, city="kh")
+        create_user(s, "nic", "researcher", PASSWORD)
+    # the city's own researcher does see an answer (so the checks below can fail)
+    own = login(coded_app, "ann").get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    assert ANSWERS[0] in own
+    client = login(coded_app, outsider)
+    values = {"item_id": OPEN, "run_id": "1", "dataset_id": "1", "name": "information", "kind": "groups"}
+    walked = 0
+    for rule in coded_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("research.") or "GET" not in (rule.methods or ()):
+            continue
+        url = rule.rule
+        for arg in rule.arguments:
+            url = url.replace(f"<int:{arg}>", values[arg]).replace(f"<{arg}>", values[arg])
+        reply = client.get(url + ("?source=test:open-t&grouping=school" if "reports" in url else ""))
+        assert reply.status_code < 500, url
+        body = reply.get_data(as_text=True)
+        assert ANSWERS[0] not in body and "S000" not in body, url
+        walked += 1
+    assert walked >= 10
+    page = client.get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    with session_factory() as s:
+        rid = s.scalars(select(Response.id).where(Response.item_id == OPEN)).first()
+    reply = client.post(f"/research/coding/{OPEN}", data={"csrf_token": csrf_token(page), "response": str(rid),
+                                                          "kind": "first", "code": "2"})
+    assert reply.status_code == 302
+    with session_factory() as s:
+        assert s.scalar(select(func.count(ResponseCode.id))) == 0  # nothing was coded

@@ -332,7 +332,7 @@ def coding_overview() -> Response | str:
             db.rollback()
             flash(_("Give the share coded twice as a percentage from 0 to 100."), "error")
         return redirect(url_for("research.coding_overview"))
-    return render_template("research/coding.html", rows=coding.item_overview(db),
+    return render_template("research/coding.html", rows=coding.item_overview(db, viewer=current_user),
                            share=coding.double_share(db))
 
 
@@ -345,7 +345,7 @@ def code_item(item_id: str) -> Response | str:
             with unit_of_work(db):
                 coding.give_code(db, int(request.form.get("response", "0")),
                                  request.form.get("kind", ""), request.form.get("code", ""),
-                                 current_user.id, item_id=item_id)
+                                 current_user.id, viewer=current_user, item_id=item_id)
             flash(_("Code saved."), "info")
         except coding.CodingError as exc:
             db.rollback()
@@ -357,7 +357,7 @@ def code_item(item_id: str) -> Response | str:
             db.rollback()
             flash(str(CODING_ERRORS["already_coded"]), "error")
         return redirect(url_for("research.code_item", item_id=item_id))
-    task = coding.next_task(db, item_id, current_user.id)
+    task = coding.next_task(db, item_id, current_user.id, viewer=current_user)
     guide = coding.coding_guide(task.item_version) if task else []
     prompt = (task.item_version.content or {}).get("prompt", {}) if task else {}
     lang = current_language()

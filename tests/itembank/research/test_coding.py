@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from itembank.accounts.users import create_user
 from itembank.bank.models import ItemVersion
 from itembank.delivery import sessions as delivery
-from itembank.delivery.models import Response, TestSession
+from itembank.delivery.models import Response, TestAssignment, TestSession
+from itembank.orgs.models import SchoolClass
+from itembank.orgs.roster import import_roster
 from itembank.research import coding, datasets
 from itembank.research.models import ResponseCode
 
@@ -25,14 +28,58 @@ AUTO = "T-01-Q1"  # multiple choice, key A + C
 PASSWORD = "a-long-password-1"
 
 
+CITY, SCHOOL, CLASS = "tp", "tp-001", "7A"
+N_STUDENTS = 40
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Whose scope a coding query runs in (the scope rules of itembank.orgs.scope)."""
+
+    id: int
+    role: str
+    city_id: int | None = None
+    school_id: int | None = None
+
+
+ADMIN = Viewer(0, "admin")
+
+
+def set_up_class_test(s: Session) -> None:
+    """A roster class of ``N_STUDENTS`` in city tp, and the test open-t assigned to it: the
+    coders are the city's researchers, who see these sessions row by row."""
+    rows = "\n".join(f"{CITY},{SCHOOL},{CLASS},S{k:03d},Student {k},7,zh-TW,"
+                     for k in range(N_STUDENTS))
+    import_roster(s, f"city,school,class,student_id,name,grade,language,gender\n{rows}\n".encode(),
+                  "roster.csv")
+    test = delivery.create_test(s, id="open-t", title={"zh-TW": "開放題", "en": "Open items"},
+                                access_code="OPEN-T", kind="fixed", items=[AUTO, OPEN])
+    s.add(TestAssignment(test=test, class_id=s.scalars(select(SchoolClass.id)).one()))
+
+
 @pytest.fixture
 def bank(demo_bank: sessionmaker[Session]) -> sessionmaker[Session]:
     with demo_bank() as s, s.begin():
-        delivery.create_test(s, id="open-t", title={"zh-TW": "開放題", "en": "Open items"},
-                             access_code="OPEN", kind="fixed", items=[AUTO, OPEN])
+        set_up_class_test(s)
         for name in ("ann", "ben", "lee"):
-            create_user(s, name, "researcher", PASSWORD)
+            create_user(s, name, "researcher", PASSWORD, city=CITY)
     return demo_bank
+
+
+def _viewer(s: Session, user_id: int) -> Viewer:
+    from itembank.accounts.models import User
+
+    user = s.get(User, user_id)
+    assert user is not None
+    return Viewer(user.id, user.role, user.city_id, user.school_id)
+
+
+def viewer_of(factory: sessionmaker[Session], name: str) -> Viewer:
+    with factory() as s:
+        from itembank.accounts.models import User
+
+        user = s.scalars(select(User).where(User.username == name)).one()
+        return Viewer(user.id, user.role, user.city_id, user.school_id)
 
 
 def _user(factory: sessionmaker[Session], name: str) -> int:
@@ -46,7 +93,7 @@ def sit(factory: sessionmaker[Session], answers: list[str]) -> list[int]:
     """One delivered session per answer (Q1 right, then the open item); the open responses' ids."""
     with factory() as s:
         for k, text in enumerate(answers):
-            started = delivery.start_session(s, "open-t", "OPEN", f"S{k:03d}", "zh-TW")
+            started = delivery.start_session(s, "open-t", "OPEN-T", f"S{k:03d}", "zh-TW")
             sid = started.state.session.id
             delivery.record_response(s, sid, started.token, AUTO, ["A", "C"], f"{sid}-1")
             delivery.record_response(s, sid, started.token, OPEN, text, f"{sid}-2")
@@ -60,8 +107,9 @@ def add_open_responses(factory: sessionmaker[Session], n: int) -> list[int]:
         iv = s.scalars(select(ItemVersion).where(ItemVersion.item_id == OPEN)
                        .order_by(ItemVersion.id.desc())).first()
         assert iv is not None
+        class_id = s.scalars(select(SchoolClass.id)).one()
         for k in range(n):
-            ts = TestSession(id=f"direct-{k}", test_id="open-t", student_key=f"D{k}",
+            ts = TestSession(id=f"direct-{k}", test_id="open-t", student_key=f"D{k}", class_id=class_id,
                              language="en", token_hash="x", status="finished", seed=k, answered=1)
             ts.responses.append(Response(sequence=1, response_id=f"d{k}", item_id=OPEN,
                                          item_version_id=iv.id, response=f"answer {k}"))
@@ -78,7 +126,7 @@ def set_share(factory: sessionmaker[Session], share: float) -> None:
 
 def next_task(factory: sessionmaker[Session], coder: int) -> tuple[int, str, dict[str, str]] | None:
     with factory() as s:
-        task = coding.next_task(s, OPEN, coder)
+        task = coding.next_task(s, OPEN, coder, viewer=_viewer(s, coder))
         if task is None:
             return None
         return task.response.id, task.kind, {k: c.code for k, c in task.codes.items()}
@@ -86,7 +134,7 @@ def next_task(factory: sessionmaker[Session], coder: int) -> tuple[int, str, dic
 
 def give(factory: sessionmaker[Session], response_id: int, kind: str, code: str, coder: int) -> None:
     with factory() as s, s.begin():
-        coding.give_code(s, response_id, kind, code, coder, item_id=OPEN)
+        coding.give_code(s, response_id, kind, code, coder, viewer=_viewer(s, coder), item_id=OPEN)
 
 
 def codes_of(factory: sessionmaker[Session], response_id: int) -> dict[str, tuple[str, int | None]]:
@@ -137,7 +185,7 @@ def test_all_coded_twice_blind_then_resolved_by_a_lead(bank: sessionmaker[Sessio
     assert next_task(bank, lee) is None
     refused(bank, ids[1], "final", "2", lee, "already_coded")
     with bank() as s:
-        (row,) = coding.item_overview(s)
+        (row,) = coding.item_overview(s, viewer=ADMIN)
     assert (row.responses, row.final, row.double, row.disagreements) == (3, 3, 3, 0)
 
 
@@ -191,7 +239,7 @@ def test_default_share_is_a_fifth_by_a_stable_rule(bank: sessionmaker[Session]) 
         give(bank, task[0], "second", "1", ben)
     assert seconds == expected
     with bank() as s:
-        (row,) = coding.item_overview(s)
+        (row,) = coding.item_overview(s, viewer=ADMIN)
         assert (row.responses, row.final, row.double) == (60, 60, len(expected))
         assert s.scalar(select(func.count()).select_from(Response).where(
             Response.item_id == OPEN, Response.score == 1)) == 60
@@ -212,7 +260,7 @@ def test_agreement_of_a_designed_table(bank: sessionmaker[Session]) -> None:
         give(bank, rid, "first", a, ann)
         give(bank, rid, "second", b, ben)
     with bank() as s:
-        (row,) = coding.item_overview(s)
+        (row,) = coding.item_overview(s, viewer=ADMIN)
     assert row.item_id == OPEN and row.double == 10
     assert row.final == 7 and row.disagreements == 3
     agreement = row.agreement
@@ -233,7 +281,7 @@ def test_perfect_and_chance_agreement(bank: sessionmaker[Session]) -> None:
         give(bank, rid, "first", a, ann)
         give(bank, rid, "second", b, ben)
     with bank() as s:
-        (row,) = coding.item_overview(s)
+        (row,) = coding.item_overview(s, viewer=ADMIN)
     assert row.agreement is not None
     assert row.agreement.percent == pytest.approx(50.0) and row.agreement.kappa == pytest.approx(0.0)
 
@@ -263,7 +311,7 @@ def test_codes_outside_the_guide_or_the_item_are_refused(bank: sessionmaker[Sess
     ann = _user(bank, "ann")
     refused(bank, rid, "first", "7", ann, "unknown_code")
     with pytest.raises(coding.CodingError) as info, bank() as s, s.begin():
-        coding.give_code(s, rid, "first", "2", ann, item_id="T-02-Q4")
+        coding.give_code(s, rid, "first", "2", ann, viewer=_viewer(s, ann), item_id="T-02-Q4")
     assert info.value.reason == "wrong_item"
     with bank() as s:
         auto = s.scalars(select(Response.id).where(Response.item_id == AUTO)).one()
@@ -271,3 +319,29 @@ def test_codes_outside_the_guide_or_the_item_are_refused(bank: sessionmaker[Sess
     assert codes_of(bank, rid) == {} and score_of(bank, rid) is None
     with pytest.raises(coding.CodingError), bank() as s:
         coding.set_double_share(s, 1.5)
+
+
+def test_coders_see_and_code_only_their_own_city(bank: sessionmaker[Session]) -> None:
+    """A researcher of another city, or one with no city, reads, counts and codes nothing of
+    city tp; tp's researcher and an administrator do (issue: city A coded city B's answers)."""
+    (rid,) = sit(bank, ["An answer of a tp student."])
+    with bank() as s, s.begin():
+        import_roster(s, b"city,school,class,student_id,name,grade,language,gender\n"
+                         b"kh,kh-001,8B,K001,Other,8,zh-TW,\n", "other.csv")
+        create_user(s, "kay", "researcher", PASSWORD, city="kh")
+        create_user(s, "nic", "researcher", PASSWORD)
+    own, other, none = (viewer_of(bank, n) for n in ("ann", "kay", "nic"))
+    with bank() as s:
+        assert coding.next_task(s, OPEN, own.id, viewer=own) is not None
+        assert [r.responses for r in coding.item_overview(s, viewer=own)] == [1]
+        assert [r.responses for r in coding.item_overview(s, viewer=ADMIN)] == [1]
+        for outsider in (other, none):
+            assert coding.next_task(s, OPEN, outsider.id, viewer=outsider) is None
+            assert coding.item_overview(s, viewer=outsider) == []
+    for outsider in (other, none):
+        with pytest.raises(coding.CodingError) as info, bank() as s, s.begin():
+            coding.give_code(s, rid, "first", "2", outsider.id, viewer=outsider, item_id=OPEN)
+        assert info.value.reason == "no_response"
+    assert codes_of(bank, rid) == {} and score_of(bank, rid) is None  # nothing changed
+    give(bank, rid, "first", "2", own.id)
+    assert score_of(bank, rid) == 2
