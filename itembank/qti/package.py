@@ -68,6 +68,9 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
                                              f"more than {MAX_ELEMENTS} elements in one file")])
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 0
+        if "depth" in (exc.msg or "").lower():  # libxml2's own nesting limit (256) met first
+            raise ProblemsError([Problem(where, line, 0,
+                                         f"elements nested more than {max_depth} levels deep")]) from None
         raise ProblemsError([Problem(where, line, 0, f"not well-formed XML: {exc.msg}")]) from None
     if root is None:
         raise ProblemsError([Problem(where, 0, 0, "not well-formed XML: no element")])
