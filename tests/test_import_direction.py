@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTEXTS = ("bank", "delivery", "authoring", "orgs", "accounts", "paper", "research", "qti", "cli")
+CONTEXTS = ("bank", "delivery", "authoring", "orgs", "accounts", "paper", "research", "qti", "materials",
+            "cli")
 SHARED = ("config", "db", "errors", "migrate", "plot_style")  # every context may use these
 ORCHESTRATORS = ("demo", "all_models", "migrations")  # put contexts together; only cli uses them
 

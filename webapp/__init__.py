@@ -49,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=f"{HERE / 'translations'};{HERE / 'authoring' / 'translations'};"
         f"{HERE / 'manage' / 'translations'};{HERE / 'research' / 'translations'};"
-        f"{HERE / 'printing' / 'translations'}",
+        f"{HERE / 'printing' / 'translations'};{HERE / 'materials' / 'translations'}",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
@@ -87,4 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import printing
 
     printing.register(app)
+    from . import materials
+
+    materials.register(app)
     return app

@@ -7,6 +7,7 @@ import click
 from . import (
     analysis,
     bank,
+    materials,
     paper,
     psychometrics,
     qti,
@@ -27,6 +28,6 @@ def main() -> None:
 
 
 for _module in (bank, psychometrics, analysis, report, simulate, roster, serve, paper, qti, users,
-                worker, testadmin):
+                worker, testadmin, materials):
     for _command in _module.COMMANDS:
         main.add_command(_command)
