@@ -2,7 +2,8 @@
 (:mod:`itembank.orgs.scope`) in the query itself.
 
 Row-level data (a data set's persons, a test's sessions) pass through :func:`restrict_dataset_persons`
-and :func:`restrict_sessions`.  Reports compute aggregates over every city (above the minimum group
+and :func:`restrict_sessions`; the open responses coders read, count and code through
+:func:`restrict_responses` (the sessions of ``session_clause``).  Reports compute aggregates over every city (above the minimum group
 size) but list students only when a scoped query returned them: :func:`scope_for` runs those
 queries and the :class:`Scope` it returns only answers from their results.
 """
