@@ -19,6 +19,7 @@ from itembank.delivery.models import Test
 from itembank.materials import store, workflow
 from itembank.materials.models import KINDS, LICENCES, VISIBILITIES, Material
 from itembank.materials.scope import STAFF_ROLES, material_clause, reviewable_clause
+from webapp.authoring.labels import DIMENSIONS, GRADE_BANDS, PROCESSES  # the framework's names
 
 from ..database import get_db
 from ..roles import roles_required
@@ -27,19 +28,6 @@ from . import bp
 UPLOAD_ROLES = ("teacher", "school_admin", "admin")
 staff_required = roles_required(*STAFF_ROLES)
 
-DIMENSIONS = {
-    "examine_issues": _l("Examine local, global and intercultural issues"),
-    "understand_perspectives": _l("Understand and appreciate perspectives"),
-    "intercultural_interaction": _l("Engage in intercultural interactions"),
-    "take_action": _l("Take action for collective well-being"),
-}
-PROCESSES = {
-    "evaluate_information": _l("Evaluate information and arguments"),
-    "analyse_perspectives": _l("Analyse multiple perspectives"),
-    "understand_communication": _l("Understand differences in communication"),
-    "evaluate_actions": _l("Evaluate actions and consequences"),
-}
-GRADE_BANDS = {"junior_high": _l("Junior high school"), "senior_high": _l("Senior high school")}
 LANGUAGE_NAMES = {"zh-TW": _l("Traditional Chinese"), "en": _l("English")}
 STATUSES = {"draft": _l("draft"), "review": _l("in review"), "approved": _l("approved")}
 KIND_LABELS = {"lesson_plan": _l("Lesson plan"), "slides": _l("Slides"),
