@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from itembank.bank.importer import save_unit
 from itembank.bank.models import Item, MediaFile, Unit, UnitVersion
 from itembank.bank.queries import unit_schema
-from itembank.bank.schema import LANGUAGES, ComplexChoice, ImageBlock, MultipleChoice, SingleChoice
+from itembank.bank.schema import LANGUAGES, ImageBlock, rationale_parts
 from itembank.bank.schema import Unit as UnitSchema
 from itembank.bank.yaml_export import content_hash, unit_content, without_irt
 from itembank.errors import ItembankError
@@ -358,9 +358,7 @@ def missing_rationales(unit: UnitSchema) -> list[str]:
     ``ITEM/OPTION``."""
     missing = []
     for item in unit.items:
-        parts = item.statements if isinstance(item, ComplexChoice) else (
-            item.options if isinstance(item, SingleChoice | MultipleChoice) else [])
-        for part in parts:
+        for part in rationale_parts(item):
             if part.rationale is None:
                 missing.append(f"{item.id}/{part.id}")
     return missing

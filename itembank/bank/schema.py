@@ -373,6 +373,16 @@ Item = Annotated[
 ]
 
 
+def rationale_parts(item: Any) -> list[Option] | list[Statement]:
+    """The parts of ``item`` that carry a rationale: the options of a single- or multiple-choice
+    item, the statements of a complex-choice item; none for other types."""
+    if isinstance(item, SingleChoice | MultipleChoice):
+        return item.options
+    if isinstance(item, ComplexChoice):
+        return item.statements
+    return []
+
+
 # -- unit ---------------------------------------------------------------------------------------
 class UnitMetadata(Strict):
     dimension: Dimension

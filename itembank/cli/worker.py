@@ -24,7 +24,6 @@ STALE_AFTER = 120.0
               "(default: host:pid).")
 def worker(burst: bool, poll: float, stale_after: float, name: str | None) -> None:
     """Claim queued jobs one at a time and run them; Ctrl-C stops after the running job."""
-    from itembank import all_models  # noqa: F401  (every mapper, e.g. jobs.created_by → User)
     from itembank.research import jobs
     from itembank.research.calibration_runs import HANDLERS
 

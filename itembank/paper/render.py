@@ -39,6 +39,7 @@ from itembank.bank.schema import (
     TableBlock,
     TextBlock,
     Unit,
+    rationale_parts,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -367,12 +368,10 @@ def _key_view(item: Any, language: str, labels: dict[str, str]) -> dict[str, Any
     view = _item_view(item, 0, language)
     view["type_label"] = labels[f"type_{item.type}"]
     view["scoring"] = []
-    parts = item.statements if isinstance(item, ComplexChoice) else (
-        item.options if isinstance(item, SingleChoice | MultipleChoice) else [])
     view["rationales"] = [
         {"id": p.id, "html": render_markdown(p.text.get(language), inline=True),
          "rationale": render_markdown(p.rationale.get(language), inline=True)}
-        for p in parts if p.rationale is not None
+        for p in rationale_parts(item) if p.rationale is not None
     ]
     if isinstance(item, SingleChoice):
         view["key"] = item.key

@@ -30,6 +30,7 @@ from itembank.bank.schema import (
     TableBlock,
     TextBlock,
     Unit,
+    rationale_parts,
 )
 
 from .markup import markdown_elements
@@ -405,9 +406,7 @@ def _item_extension(lom: etree._Element, unit: Unit, index: int) -> None:
     if isinstance(item, OpenResponse):
         attrs["lines"] = str(item.lines)
     ext = etree.SubElement(lom, G + "item", attrs)
-    parts = item.options if isinstance(item, SingleChoice | MultipleChoice) else \
-        item.statements if isinstance(item, ComplexChoice) else []
-    for part in parts:  # teachers' material, never in the student-visible item file
+    for part in rationale_parts(item):  # teachers' material, never in the student-visible item file
         if part.rationale is not None:
             _texts(ext, "rationale", part.rationale).set("for", part.id)
     if isinstance(item, ShortResponse):  # the accepted answers as written (the map keys add variants)
