@@ -160,6 +160,14 @@ class TestSession(Base):
     scale_score: Mapped[float | None] = mapped_column(Float)
     scale_se: Mapped[float | None] = mapped_column(Float)
     level: Mapped[str | None] = mapped_column(String(16))
+    # the answer being written to the current item (the test page saves it every few seconds);
+    # recorded as the answer when the time runs out
+    draft_item: Mapped[str | None] = mapped_column(String(64))
+    draft_response: Mapped[Any] = mapped_column(JSON, nullable=True)
+    draft_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the token another device replaced (it is told that the session goes on elsewhere)
+    previous_token_hash: Mapped[str | None] = mapped_column(String(64))
+    taken_over_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     test: Mapped[Test] = relationship(back_populates="sessions")
     student: Mapped[Student | None] = relationship()
