@@ -45,6 +45,7 @@ from .names import (
     QTI3,
     RP_TEMPLATES,
     STIMULUS_TYPE,
+    TEST_TYPE,
     XML_LANG,
     XSI,
     qti_id,
@@ -80,6 +81,10 @@ def item_path(item_id: str, lang: str) -> str:
 
 def stimulus_path(unit_id: str, lang: str) -> str:
     return f"stimuli/{unit_id}.{lang}.xml"
+
+
+def test_path(lang: str) -> str:
+    return f"tests/bank.{lang}.xml"
 
 
 def media_path(unit_id: str, src: str) -> str:
@@ -479,6 +484,32 @@ def manifest_xml(units: Sequence[Unit], media: dict[str, dict[str, str]], calibr
     for path, mid in media_ids.items():
         res = _resource(resources, mid, "webcontent", path)
         _finish_resource(res, path, [])
+    for lang in LANGUAGES if units else ():
+        res = _resource(resources, f"test-{lang}", TEST_TYPE, test_path(lang))
+        _finish_resource(res, test_path(lang), [f"item-{qti_id(i.id)}-{lang}" for u in units for i in u.items])
+    return _bytes(root)
+
+
+# -- the test ----------------------------------------------------------------------------------
+TEST_TITLE = {"zh-TW": "全球素養題庫", "en": "Global competence item bank"}
+
+
+def test_xml(units: Sequence[Unit], lang: str) -> bytes:
+    """A ``qti-assessment-test`` of the package's items in one language: one section per unit (its
+    title, its items in order), so that players' package loaders find a test; SCORE is the sum of
+    the items' scores."""
+    root = q("qti-assessment-test", identifier=f"gc-itembank-{lang}", title=TEST_TITLE[lang])
+    root.set(XML_LANG, lang)
+    root.set(f"{{{XSI}}}schemaLocation", f"{QTI3} {ASI_SCHEMA_URL}")
+    _outcome(root, "SCORE", "0")
+    part = q("qti-test-part", root, identifier="units", navigation_mode="nonlinear", submission_mode="individual")
+    for unit in units:
+        section = q("qti-assessment-section", part, identifier=f"unit-{qti_id(unit.id)}", title=unit.title.get(lang),
+                    visible="true")
+        for item in unit.items:
+            q("qti-assessment-item-ref", section, identifier=qti_id(item.id), href=f"../{item_path(item.id, lang)}")
+    total = q("qti-sum", q("qti-set-outcome-value", q("qti-outcome-processing", root), identifier="SCORE"))
+    q("qti-test-variables", total, variable_identifier="SCORE")
     return _bytes(root)
 
 
@@ -501,6 +532,9 @@ def package_files(units: Sequence[Unit], images: dict[str, dict[str, bytes]],
             files[stimulus_path(unit.id, lang)] = stimulus_xml(unit, lang)
             for index, item in enumerate(unit.items):
                 files[item_path(item.id, lang)] = item_xml(unit, index, lang)
+    if units:
+        for lang in LANGUAGES:
+            files[test_path(lang)] = test_xml(units, lang)
     used = {i.irt.calibration for u in units for i in u.items if i.irt is not None}
     files["imsmanifest.xml"] = manifest_xml(units, media, [c for c in calibrations if c.id in used])
     return files

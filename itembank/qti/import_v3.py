@@ -8,6 +8,7 @@ and the element.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from lxml import etree
 from itembank.bank.images import IMAGE_TYPES
 from itembank.errors import Problem
 
+from .mapped_scoring import Mapping, NotExpressible, choice_responses, match_responses, rules_for
 from .markup import local, plain_text, to_markdown
 from .names import QTI3, XML_LANG, bank_id, language_code
 
@@ -25,6 +27,14 @@ SUPPORTED = {
     "qti-match-interaction": "complex_choice",
     "qti-text-entry-interaction": "short_response",
     "qti-extended-text-interaction": "open_response",
+    "qti-inline-choice-interaction": "single_choice, its sentence the question with a blank",
+    "qti-gap-match-interaction": "complex_choice, its gaps the statements and its gap texts the choices",
+}
+# interactions the bank has no item type for, and what to do about them
+UNSUPPORTED = {
+    "qti-order-interaction": "the bank has no ordering item: rewrite it as a complex_choice (a table of the "
+                             "steps with the positions as choices) or a multiple_choice",
+    "qti-associate-interaction": "the bank has no pairing item: rewrite it as a complex_choice",
 }
 _NOT_CONTENT = {"qti-rubric-block", "qti-feedback-block", "qti-feedback-inline", "qti-modal-feedback",
                 "qti-assessment-stimulus-ref", "qti-stylesheet", "qti-template-block", "qti-template-inline",
@@ -259,6 +269,7 @@ class Declaration:
     base_type: str
     correct: list[str]
     mapping: list[tuple[str, float]]
+    bounds: Mapping = field(default_factory=lambda: Mapping({}))  # the mapping with its default and bounds
 
 
 def declaration(ctx: _Context, identifier: str | None) -> Declaration | None:
@@ -272,9 +283,76 @@ def declaration(ctx: _Context, identifier: str | None) -> Declaration | None:
                     mapping.append((entry.get("map-key", ""), float(entry.get("mapped-value", "0"))))
                 except ValueError:
                     ctx.problem(entry, f"mapped-value {entry.get('mapped-value')!r} is not a number")
+            el = find(decl, "qti-mapping")
+            bounds = Mapping({" ".join(k.split()): v for k, v in mapping}, _number(ctx, el, "default-value") or 0.0,
+                             _number(ctx, el, "lower-bound"), _number(ctx, el, "upper-bound"))
             return Declaration(decl.get("cardinality", "single"), decl.get("base-type", ""),
-                               [c for c in correct if c], mapping)
+                               [c for c in correct if c], mapping, bounds)
     return None
+
+
+def _number(ctx: _Context, el: etree._Element | None, attribute: str) -> float | None:
+    """A number attribute of ``el`` (a ``qti-mapping``), None when it has none."""
+    value = el.get(attribute) if el is not None else None
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        ctx.problem(el, f"{attribute} {value!r} is not a number")
+        return None
+
+
+def _mapped(ctx: _Context, identifier: str | None) -> bool:
+    """Whether response processing scores the mapped value of the response: the map_response
+    template, or inline processing that sets SCORE to ``qti-map-response`` (and to 0 when there is
+    no answer)."""
+    template = _template(ctx)
+    if template == "map_response":
+        return True
+    rp = find(ctx.root, "qti-response-processing")
+    if template != "custom" or rp is None:
+        return False
+    maps = findall(rp, "qti-map-response")
+    setter = maps[0].getparent() if len(maps) == 1 else None
+    if setter is None or maps[0].get("identifier") != identifier or local(setter) != "qti-set-outcome-value" \
+            or setter.get("identifier") != "SCORE":
+        return False
+    for other in findall(rp, "qti-set-outcome-value"):
+        value = find(other, "qti-base-value")
+        if other is not setter and other.get("identifier") == "SCORE" \
+                and (value is None or len(other) != 1 or (value.text or "").strip() not in ("0", "0.0")):
+            return False
+    return all(len(branch) and local(branch[0]) == "qti-is-null"
+               for branch in [*findall(rp, "qti-response-if"), *findall(rp, "qti-response-else-if")])
+
+
+def _alternatives(ctx: _Context, identifier: str | None) -> list[list[str]]:
+    """The answers that inline processing matches the response against (``qti-match`` of the
+    response with a ``qti-multiple`` of values), when it names more than one."""
+    rp = find(ctx.root, "qti-response-processing")
+    found = []
+    for match in findall(rp, "qti-match") if rp is not None else []:
+        var, values = find(match, "qti-variable"), find(match, "qti-multiple")
+        if var is not None and var.get("identifier") == identifier and values is not None:
+            found.append([(v.text or "").strip() for v in findall(values, "qti-base-value")])
+    return found if len(found) > 1 else []
+
+
+_HINTS = {"multiple_choice": "e.g. 1 for every key option and -1 for every other, lower-bound 0",
+          "complex_choice": "e.g. 1 for every key pair and 0 for every other pair, default-value 0"}
+
+
+def _mapped_rules(ctx: _Context, el: etree._Element, decl: Declaration,
+                  responses: Iterator[tuple[int, list[str]]], total: int, what: str, kind: str) -> list[dict] | None:
+    """The item's mapped scoring as the bank's rules; a problem (and None) when they cannot say it."""
+    try:
+        return rules_for(decl.bounds, responses, total, what)
+    except NotExpressible as reason:
+        ctx.problem(el, f"mapped scoring cannot be kept: {reason}. The bank's {kind} items score by the "
+                        f"number of right {what} (docs/qti.md): change the mapping ({_HINTS[kind]}), or leave the "
+                        "item out with --skip-unmapped")
+        return None
 
 
 def _max_score(ctx: _Context) -> int:
@@ -366,8 +444,10 @@ def map_item(root: etree._Element, where: str, path: str, own: bool, files: set[
         return draft
     unsupported = [el for el in interactions if local(el) not in SUPPORTED]
     for el in unsupported:
-        ctx.problem(el, f"{local(el)} has no item type in this bank; supported are "
-                        f"{', '.join(f'{k} ({v})' for k, v in SUPPORTED.items())}")
+        advice = UNSUPPORTED.get(local(el), "")
+        ctx.problem(el, f"{local(el)} has no item type in this bank{'; ' + advice if advice else ''}; "
+                        f"supported are {', '.join(f'{k} ({v})' for k, v in SUPPORTED.items())}; "
+                        "--skip-unmapped imports the other items")
     if unsupported:
         return draft
     if len(interactions) > 1:
@@ -396,7 +476,7 @@ def map_item(root: etree._Element, where: str, path: str, own: bool, files: set[
     item: dict[str, Any] = {"id": bank_id(draft.identifier)}
     prompt_el = children(interaction, "qti-prompt")
     skip = frozenset({name})
-    if name == "qti-text-entry-interaction":
+    if name in ("qti-text-entry-interaction", "qti-inline-choice-interaction"):
         prompt_div = next((d for d in body.iter(f"{{{QTI3}}}div") if d.get("class") == "gc-prompt"), None)
         if prompt_div is not None:
             prompt = ctx.markdown(prompt_div)
@@ -410,6 +490,8 @@ def map_item(root: etree._Element, where: str, path: str, own: bool, files: set[
                     draft.body_blocks.append(block)
     else:
         prompt = ctx.markdown(prompt_el[0]) if prompt_el else ""
+        if name == "qti-gap-match-interaction":
+            prompt = "\n\n".join(t for t in (prompt, _gapped_text(ctx, interaction)) if t)
         rest = [b for b in body_blocks(ctx, body, skip)] if not own else []
         if draft.stimulus_ref is not None and rest:  # item-specific text goes before the question
             texts = [b["text"][ctx.lang] for b in rest if b["type"] == "text"]
@@ -431,6 +513,10 @@ def map_item(root: etree._Element, where: str, path: str, own: bool, files: set[
         _match(ctx, interaction, decl, item)
     elif name == "qti-text-entry-interaction":
         _text_entry(ctx, interaction, decl, item)
+    elif name == "qti-inline-choice-interaction":
+        _inline_choice(ctx, interaction, decl, item)
+    elif name == "qti-gap-match-interaction":
+        _gap_match(ctx, interaction, decl, item)
     else:
         _extended_text(ctx, interaction, item)
     draft.data = item
@@ -452,6 +538,12 @@ def _choice(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) ->
     item["options"] = options
     multiple = decl.cardinality != "single"
     key = decl.correct or [k for k, v in decl.mapping if v > 0]
+    alternatives = _alternatives(ctx, el.get("response-identifier"))
+    if alternatives and multiple:
+        ctx.problem(el, f"response processing accepts {len(alternatives)} different answers ("
+                        f"{' or '.join('{' + ', '.join(a) + '}' for a in alternatives)}); a multiple_choice item "
+                        "of the bank has one key: keep one answer as the correct response, or split the item")
+        return
     if not key:
         ctx.problem(el, f"no correct response for {el.get('response-identifier')!r} (a survey or Likert "
                         "item?): the bank's choice items need a key")
@@ -460,15 +552,82 @@ def _choice(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) ->
         item["type"] = "multiple_choice"
         item["key"] = [bank_id(k) for k in key]
         rules = counting_rules(ctx)
-        if rules is not None:
+        if rules is None and _mapped(ctx, el.get("response-identifier")):
+            ids = [c.get("identifier", "") for c in findall(el, "qti-simple-choice")]
+            rules = _mapped_rules(ctx, el, decl, choice_responses(ids, key), len(ids), "options", "multiple_choice")
+            if rules is None:
+                return
+        if rules:
             item["scoring"] = rules
-        else:
+        elif rules is None:
             _scoring_note(ctx, el, _template(ctx), decl)
     else:
         item["type"] = "single_choice"
         if len(key) > 1:
             ctx.problem(el, f"single cardinality with {len(key)} correct responses")
         item["key"] = bank_id(key[0])
+        _scoring_note(ctx, el, _template(ctx), decl)
+
+
+def _inline_choice(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> None:
+    """An inline choice (a drop-down in a sentence) is a single choice: the sentence, with a blank
+    where the drop-down was, is the question; its choices are the options."""
+    item["type"] = "single_choice"
+    item["options"] = [{"id": bank_id(c.get("identifier", "")), "text": ctx.text(_choice_text(ctx, c))}
+                       for c in findall(el, "qti-inline-choice")]
+    key = decl.correct or [k for k, v in decl.mapping if v > 0 and v == max(w for _, w in decl.mapping)]
+    if len(key) != 1:
+        ctx.problem(el, f"{len(key)} correct responses for {el.get('response-identifier')!r}; an inline choice "
+                        "imports as a single_choice, which needs exactly one")
+        return
+    item["key"] = bank_id(key[0])
+    _scoring_note(ctx, el, _template(ctx), decl)
+
+
+def _gapped_text(ctx: _Context, el: etree._Element) -> str:
+    """The text of a gap match with its gaps numbered: "Now is the (1) _____ of our discontent"."""
+    copy = etree.fromstring(etree.tostring(el))
+    for n, gap in enumerate(findall(copy, "qti-gap"), start=1):
+        gap.tail = f"({n}) _____" + (gap.tail or "")
+    return ctx.markdown(copy, frozenset({"qti-prompt", "qti-gap-text", "qti-gap-img", "qti-gap"}))
+
+
+def _gap_match(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> None:
+    """A gap match is a complex choice: each gap (numbered in the question) is a statement, the gap
+    texts are the choices; a pair of the response is "text gap"."""
+    for img in findall(el, "qti-gap-img"):
+        ctx.problem(img, f"gap image {img.get('identifier')!r}: the bank's choices are texts")
+        return
+    gaps = findall(el, "qti-gap")
+    texts = findall(el, "qti-gap-text")
+    item["type"] = "complex_choice"
+    item["statements"] = [{"id": bank_id(g.get("identifier", "")), "text": ctx.text(f"({n})")}
+                          for n, g in enumerate(gaps, start=1)]
+    item["choices"] = [{"id": bank_id(t.get("identifier", "")), "text": ctx.text(_choice_text(ctx, t))}
+                       for t in texts]
+    by_gap: dict[str, list[str]] = {}
+    for pair in decl.correct or [k for k, v in decl.mapping if v > 0]:
+        parts = pair.split()
+        if len(parts) == 2:
+            by_gap.setdefault(parts[1], []).append(parts[0])
+    key: dict[str, str] = {}
+    for gap in gaps:
+        gid = gap.get("identifier", "")
+        found = by_gap.get(gid, [])
+        if len(found) != 1:
+            ctx.problem(gap, f"gap {gid!r} has {len(found)} correct texts ({', '.join(found) or 'none'}); a "
+                             "gap match imports as a complex_choice, which needs exactly one per gap")
+            return
+        key[gid] = found[0]
+    item["key"] = {bank_id(g): bank_id(t) for g, t in key.items()}
+    if _mapped(ctx, el.get("response-identifier")):
+        responses = match_responses(key, [t.get("identifier", "") for t in texts], choice_first=True)
+        rules = _mapped_rules(ctx, el, decl, responses, len(gaps), "gaps", "complex_choice")
+        if rules is None:
+            return
+        if rules:
+            item["scoring"] = rules
+    else:
         _scoring_note(ctx, el, _template(ctx), decl)
 
 
@@ -501,9 +660,17 @@ def _match(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> 
         key[bank_id(sid)] = bank_id(found[0])
     item["key"] = key
     rules = counting_rules(ctx)
-    if rules is not None:
+    if rules is None and _mapped(ctx, el.get("response-identifier")) and len(key) == len(statements):
+        qti_key = {bank_id(s.get("identifier", "")): s.get("identifier", "") for s in statements}
+        qti_choice = {bank_id(c.get("identifier", "")): c.get("identifier", "") for c in choices}
+        responses = match_responses({qti_key[s]: qti_choice[c] for s, c in key.items()},
+                                    [c.get("identifier", "") for c in choices])
+        rules = _mapped_rules(ctx, el, decl, responses, len(statements), "statements", "complex_choice")
+        if rules is None:
+            return
+    if rules:
         item["scoring"] = rules
-    else:
+    elif rules is None:
         _scoring_note(ctx, el, _template(ctx), decl)
 
 

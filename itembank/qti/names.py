@@ -17,6 +17,7 @@ GC = "https://gc-itembank.invalid/qti-extension/1"
 
 ITEM_TYPE = "imsqti_item_xmlv3p0"
 STIMULUS_TYPE = "imsqti_stimulus_xmlv3p0"
+TEST_TYPE = "imsqti_test_xmlv3p0"
 ASI_SCHEMA_URL = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_asiv3p0p1_v1p0.xsd"
 CP_SCHEMA_URL = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqtiv3p0_imscpv1p2_v1p0.xsd"
 LOM_SCHEMA_URL = "https://purl.imsglobal.org/spec/md/v1p3/schema/xsd/imsmd_loose_v1p3p2.xsd"

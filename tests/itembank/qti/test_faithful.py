@@ -275,8 +275,6 @@ def test_export_import_export_is_stable_from_the_second_cycle(whole_bank: Loaded
     assert exports[1] == exports[2]  # list indentation no longer drifts
 
 
-@pytest.mark.xfail(strict=True, reason="GC-008 (a quote right under a paragraph) and GC-043 come back as "
-                   "equivalent but different Markdown: see docs/qti.md, What is lost")
 def test_export_import_export_is_byte_identical_over_the_whole_bank(whole_bank: LoadedBank) -> None:
     units = [u.unit for u in whole_bank.units]
     first = package_files(units, {u.unit.id: u.images for u in whole_bank.units}, whole_bank.calibrations)
@@ -291,7 +289,6 @@ def test_export_import_export_is_byte_identical_over_the_whole_bank(whole_bank: 
         first = again
 
 
-@pytest.mark.xfail(strict=True, reason="GC-008 and GC-043: equivalent Markdown, a new version each")
 def test_reimporting_a_fresh_export_makes_no_new_versions(session_factory) -> None:
     import io
 
@@ -308,4 +305,4 @@ def test_reimporting_a_fresh_export_makes_no_new_versions(session_factory) -> No
     with session_factory() as session, session.begin():
         report = import_bank(session, bank)
     assert report.created == [] and report.new_versions == []
-    assert len(report.unchanged) == len(bank.units) == 50
+    assert len(report.unchanged) == len(bank.units) >= 50
