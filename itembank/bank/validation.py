@@ -21,6 +21,7 @@ from .schema import LANGUAGES, CalibrationFile, CalibrationRecord, ImageBlock, U
 from .yaml_source import Loc, SourceDocument, parse_yaml, read_yaml
 
 CALIBRATIONS_DIR = "calibrations"
+QUESTIONNAIRES_DIR = "questionnaires"  # itembank/bank/questionnaire.py
 
 
 @dataclass
@@ -132,6 +133,32 @@ def schema_problems(doc: SourceDocument, error: ValidationError) -> list[Problem
     return problems
 
 
+@dataclass(frozen=True)
+class SchemaError:
+    """One schema error in the unit's own terms, for messages made elsewhere (the web editor's):
+    ``loc`` without pydantic's union tags and with a custom validator's ``field:`` prefix moved into
+    it, ``kind`` pydantic's error type, ``message`` its text (the validator's own, unprefixed) and
+    ``ctx`` its context (``min_length``, ``ge``, ``expected``...)."""
+
+    loc: Loc
+    kind: str
+    message: str
+    ctx: dict[str, Any] = field(default_factory=dict)
+
+
+def schema_errors(doc: SourceDocument, error: ValidationError) -> list[SchemaError]:
+    out: list[SchemaError] = []
+    for err in error.errors(include_url=False):
+        loc = _clean_loc(doc, err["loc"])
+        msg = str(err["msg"])
+        if err["type"] == "value_error":
+            sub, msg = _split_prefix(msg.removeprefix("Value error, "))
+            loc = (*loc, *sub)
+        ctx = {k: v for k, v in (err.get("ctx") or {}).items() if not isinstance(v, Exception)}
+        out.append(SchemaError(loc, err["type"], msg, ctx))
+    return out
+
+
 def _tag_message(err: Any) -> str:
     ctx = err.get("ctx") or {}
     expected = ctx.get("expected_tags", "")
@@ -195,6 +222,11 @@ def load_bank(paths: Sequence[Path | str]) -> LoadedBank:
                 bank.problems.extend(more)
                 if record is not None:
                     bank.calibrations.append(record.calibration)
+            continue
+        if file.parent.name == QUESTIONNAIRES_DIR:  # an instrument of its own, not a unit
+            from .questionnaire import parse_questionnaire  # it imports this module
+
+            bank.problems.extend(parse_questionnaire(_read_bytes(file), name)[1])
             continue
         unit, doc, problems = parse_unit_text(_read_bytes(file), name)
         bank.problems.extend(problems)

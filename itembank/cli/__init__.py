@@ -11,6 +11,7 @@ from . import (
     paper,
     psychometrics,
     qti,
+    questionnaire,
     report,
     roster,
     serve,
@@ -28,6 +29,6 @@ def main() -> None:
 
 
 for _module in (bank, psychometrics, analysis, report, simulate, roster, serve, paper, qti, users,
-                worker, testadmin, materials):
+                worker, testadmin, materials, questionnaire):
     for _command in _module.COMMANDS:
         main.add_command(_command)

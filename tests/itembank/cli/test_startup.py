@@ -37,7 +37,8 @@ def loaded_modules(args: list[str]) -> set[str]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["validate", "tests/data/units"], ["calibrate", "--help"], ["report", "--help"]],
+    [["--help"], ["validate", "tests/data/units"], ["calibrate", "--help"], ["report", "--help"],
+     ["questionnaire", "scale", "--help"]],
 )
 def test_starts_without_heavy_libraries(args: list[str]) -> None:
     assert loaded_modules(args) == set()
@@ -55,10 +56,11 @@ def test_option_choices_equal_the_library() -> None:
     from irt import linking, scoring
     from irt.calibration_mstep import FIT_MODELS
     from irt.cat.config import EXPOSURE_METHODS
+    from irt.questionnaire import RMSD_THRESHOLD
     from irt.replicates import METHODS as REPLICATE_METHODS
     from itembank.accounts.models import ROLES
     from itembank.bank.schema import LANGUAGES
-    from itembank.cli import analysis, paper, psychometrics, report, simulate, worker
+    from itembank.cli import analysis, paper, psychometrics, questionnaire, report, simulate, worker
     from itembank.research.jobs import DEFAULT_STALE_AFTER
 
     assert analysis.SCORING_METHODS == scoring.METHODS
@@ -68,4 +70,5 @@ def test_option_choices_equal_the_library() -> None:
     assert paper.LANGUAGES == LANGUAGES
     assert worker.STALE_AFTER == DEFAULT_STALE_AFTER
     assert report.REPLICATE_METHODS == REPLICATE_METHODS
+    assert questionnaire.RMSD_THRESHOLD == RMSD_THRESHOLD
     assert ROLES[0] == "student" and "admin" in ROLES
