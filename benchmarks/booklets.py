@@ -3,11 +3,17 @@
 Run by hand: ``.venv/bin/python benchmarks/booklets.py [--repeat 3]``.  Uses the approved units
 of items/ and the default rotation design (``itembank.booklets.design.make_design``); renders
 booklet 1 and the teacher materials in zh-TW and en, and prints pages and seconds.
+
+``--set zh-TW [--workers 1 2]``: the whole set instead (every booklet of the design, the answer key
+and the coding guide; what ``itembank booklets`` and the web app's "download all" render), once per
+number of processes, wall time from the call to the last PDF (the pool's start-up included).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import tempfile
 import time
@@ -15,8 +21,16 @@ from pathlib import Path
 
 from itembank.bank.validation import load_bank
 from itembank.config import PROJECT_ROOT
+from itembank.paper.booklet_set import default_workers, render_set
 from itembank.paper.design import make_design
 from itembank.paper.render import render_booklet, render_teacher_materials
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and of its ended child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def pages(pdf: bytes) -> int:
@@ -31,6 +45,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--items", type=Path, default=PROJECT_ROOT / "items")
+    parser.add_argument("--set", dest="set_language", choices=["zh-TW", "en"])
+    parser.add_argument("--workers", type=int, nargs="+")
     args = parser.parse_args()
     bank = load_bank([args.items])
     loaded = [u for u in bank.units if str(u.unit.status) == "approved"]
@@ -44,6 +60,25 @@ def main() -> None:
     print(f"| document | language | pages | seconds (best of {args.repeat}) | s / page |")
     print("|---|---|---|---|---|")
     render_booklet(booklet[:1], "en", images=images)  # warm-up: fonts and Pango
+    if args.set_language:
+        # CPU seconds of this process and of the pool's (ended) processes: on a shared machine the
+        # wall time follows the load, the CPU time much less; CPU / processes is the wall time on
+        # an otherwise idle machine with as many cores as processes
+        print("| documents | language | processes | wall s | CPU s (all processes) | CPU / processes "
+              "| load average (1 min) before → after |")
+        print("|---|---|---|---|---|---|---|")
+        for workers in args.workers or [1, default_workers()]:
+            before = os.getloadavg()[0]
+            cpu0 = _cpu()
+            start = time.perf_counter()
+            files = render_set(by_id, images, design, args.set_language, workers=workers)
+            took = time.perf_counter() - start
+            cpu = _cpu() - cpu0
+            print(f"| {len(design.booklets)} booklets + 2 teacher | {args.set_language} | {workers} | "
+                  f"{took:.1f} | {cpu:.1f} | {cpu / workers:.1f} | {before:.1f} → {os.getloadavg()[0]:.1f} |",
+                  flush=True)
+            assert len(files) == len(design.booklets) + 2
+        return
     for language in ("zh-TW", "en"):
         jobs = {
             "booklet 1": lambda language=language: render_booklet(booklet, language, booklet_label="1", images=images),

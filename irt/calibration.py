@@ -754,43 +754,101 @@ def _observed_gradient(
     est_mean: bool,
     est_sd: bool,
     priors: Priors,
-    per_person: bool = False,
 ) -> np.ndarray:
-    """Gradient of the (penalised) marginal log-likelihood in (η of all groups, μ, σ), exact by
-    Fisher's identity.  With ``per_person``, the (N, P) per-person gradients (no priors)."""
+    """Gradient (P,) of the penalised marginal log-likelihood in (η of all groups, μ?, σ?), exact
+    by Fisher's identity (Louis 1982): Σ_n Σ_q posterior_nq ∂log P(x_n | θ_q)/∂η."""
     theta = mu + sd * z
     n_items = state.n_items
     post, _ = _posterior(onehot, state.log_probs(theta), log_w)
-    r_all = None if per_person else _expected_counts(onehot, post, n_items)
+    r_all = _expected_counts(onehot, post, n_items)
     parts: list[np.ndarray] = []
     for g in state.groups:
         probs, jac = mstep.probabilities(g.model, g.eta, theta, g.n_cat)
         assert jac is not None
         u = jac / np.maximum(probs, _TINY)[..., None]  # (n, Q, K, P) ∂log P/∂η
-        n, p_ = g.eta.shape
-        if per_person:
-            total = np.zeros((post.shape[0], n, p_))
-            for k in range(g.n_cat):
-                uk = u[:, :, k, :].transpose(1, 0, 2).reshape(z.size, n * p_)
-                total += (post @ uk).reshape(-1, n, p_) * onehot[:, k * n_items + g.items, None]
-            parts.append(total.reshape(post.shape[0], n * p_))
-        else:
-            assert r_all is not None
-            r = r_all[g.items, :, : g.n_cat]
-            grad = np.einsum("nqk,nqkp->np", r, u)
-            grad += mstep.penalty(g.model, g.eta, g.n_cat, priors)[1]
-            parts.append(grad.ravel())
+        grad = np.einsum("nqk,nqkp->np", r_all[g.items, :, : g.n_cat], u)
+        grad += mstep.penalty(g.model, g.eta, g.n_cat, priors)[1]
+        parts.append(grad.ravel())
     if est_mean or est_sd:
-        probs, dprobs = category_derivatives(state.params(), theta)
-        v = (dprobs / np.maximum(probs, _TINY))[:, :, : state.k_max]  # (J, Q, K) ∂log P/∂θ
-        per_node = (onehot @ _by_category(v)) * post  # (N, Q)
+        per_node = (onehot @ _by_category(_theta_scores(state, theta))) * post  # (N, Q)
         if est_mean:
-            col = per_node.sum(axis=1)
-            parts.append(col[:, None] if per_person else np.array([col.sum()]))
+            parts.append(np.array([per_node.sum(axis=1).sum()]))
         if est_sd:
-            col = per_node @ z
-            parts.append(col[:, None] if per_person else np.array([col.sum()]))
-    return np.concatenate(parts, axis=1 if per_person else 0)
+            parts.append(np.array([(per_node @ z).sum()]))
+    return np.concatenate(parts)
+
+
+def _theta_scores(state: _State, theta: np.ndarray) -> np.ndarray:
+    """∂log P_jk/∂θ at the nodes: (J, Q, K) (the per-person gradient in μ and σ goes through θ)."""
+    probs, dprobs = category_derivatives(state.params(), theta)
+    return (dprobs / np.maximum(probs, _TINY))[:, :, : state.k_max]
+
+
+# persons per block of the cross-product: the block's posterior (B, Q) and gradients (B, P) stay
+# a few MB, so that the products run from cache and no (N, items, parameters) array exists
+_XPD_BLOCK_CELLS = 2**20
+
+
+def _crossproduct_information(
+    state: _State,
+    onehot: np.ndarray,
+    z: np.ndarray,
+    log_w: np.ndarray,
+    mu: float,
+    sd: float,
+    est_mean: bool,
+    est_sd: bool,
+) -> np.ndarray:
+    """The cross-product information Σ_n g_n g_nᵀ (P, P) of the per-person gradients g_n (P,) of
+    the marginal log-likelihood (no priors) in (η of all groups, μ?, σ?).
+
+    onehot: (N, K·J) double-precision indicators from :func:`_one_hot`; z, log_w: (Q,).
+    By Fisher's identity g_n = Σ_q posterior_nq Σ_k [x_nj = k] ∂log P_jk(θ_q)/∂η, i.e. for each
+    category k one product posterior (N, Q) @ U_k (Q, n·P), masked by the indicators of k.  It
+    runs over blocks of persons (a loop over blocks, not persons), adding each block's GᵀG."""
+    theta = mu + sd * z
+    n_items, n_nodes = state.n_items, z.size
+    log_probs = state.log_probs(theta)
+    flat = _by_category(log_probs)
+    # per group: its columns in the gradient, U (K_g, Q, n·P) and the indicator columns per k
+    tables: list[tuple[int, int, int, np.ndarray, list[np.ndarray]]] = []
+    pos = 0
+    for g in state.groups:
+        probs, jac = mstep.probabilities(g.model, g.eta, theta, g.n_cat)
+        assert jac is not None
+        n, p_ = g.eta.shape
+        u = jac / np.maximum(probs, _TINY)[..., None]  # (n, Q, K, P) ∂log P/∂η
+        u_k = np.ascontiguousarray(u.transpose(2, 1, 0, 3).reshape(g.n_cat, n_nodes, n * p_))
+        cols = [k * n_items + g.items for k in range(g.n_cat)]
+        tables.append((pos, n, p_, u_k, cols))
+        pos += n * p_
+    v_flat = _by_category(_theta_scores(state, theta)) if est_mean or est_sd else None
+    n_par = pos + int(est_mean) + int(est_sd)
+
+    n_persons = onehot.shape[0]
+    block = max(64, _XPD_BLOCK_CELLS // max(n_par, n_nodes, onehot.shape[1]))
+    grad = np.empty((min(block, n_persons), n_par))
+    info = np.zeros((n_par, n_par))
+    for start in range(0, n_persons, block):
+        rows = onehot[start : start + block]
+        b = rows.shape[0]
+        post, _ = _posterior(rows, log_probs, log_w, flat)
+        g_b = grad[:b]
+        for at, n, p_, u_k, cols in tables:
+            out = g_b[:, at : at + n * p_].reshape(b, n, p_)
+            np.multiply((post @ u_k[0]).reshape(b, n, p_), rows[:, cols[0], None], out=out)
+            for k in range(1, len(cols)):
+                out += (post @ u_k[k]).reshape(b, n, p_) * rows[:, cols[k], None]
+        if v_flat is not None:
+            per_node = (rows @ v_flat) * post  # (B, Q) Σ_j ∂log P_j,x_nj/∂θ at each node
+            col = pos
+            if est_mean:
+                g_b[:, col] = per_node.sum(axis=1)
+                col += 1
+            if est_sd:
+                g_b[:, col] = per_node @ z
+        info += g_b.T @ g_b
+    return info
 
 
 def _standard_errors(
@@ -841,16 +899,14 @@ def _standard_errors(
         info = -(hess + hess.T) / 2
     else:
         unpack(base)
-        grad = _observed_gradient(
-            state, onehot, z, log_w, mu, sd, est_mean, est_sd, priors, per_person=True
-        )
-        info = grad.T @ grad
+        info = _crossproduct_information(state, onehot, z, log_w, mu, sd, est_mean, est_sd)
         pos = 0
         for grp, size in zip(state.groups, sizes, strict=True):
-            curv = mstep.penalty(grp.model, grp.eta, grp.n_cat, priors)[2]
-            for i in range(grp.eta.shape[0]):
-                sl = slice(pos + i * grp.eta.shape[1], pos + (i + 1) * grp.eta.shape[1])
-                info[sl, sl] -= curv[i]
+            # the priors' curvature on each item's diagonal (P, P) block, all items at once
+            curv = mstep.penalty(grp.model, grp.eta, grp.n_cat, priors)[2]  # (n, P, P)
+            n, p_ = grp.eta.shape
+            idx = pos + np.arange(n)[:, None] * p_ + np.arange(p_)[None, :]  # (n, P)
+            info[idx[:, :, None], idx[:, None, :]] -= curv
             pos += size
     note = ""
     try:

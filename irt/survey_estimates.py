@@ -130,10 +130,13 @@ def level_shares(
     vals = np.asarray(scores, float)
     if vals.ndim == 1:
         vals = vals[:, None]
-    idx = np.searchsorted(np.asarray(cuts, float), vals, side="right")
-    return [
-        estimate(share, (idx == level).astype(float), design) for level in range(len(cuts) + 1)
-    ]
+    idx = np.searchsorted(np.asarray(cuts, float), vals, side="right")  # (N, M)
+    n_levels = len(cuts) + 1
+    # every level's indicator (N, L·M) through the weights at once: one product, not one per level
+    indicators = (idx[:, None, :] == np.arange(n_levels)[None, :, None]).astype(float)
+    t = share(indicators.reshape(vals.shape[0], -1), design.all_weights())  # (1 + G, L·M)
+    t = t.reshape(t.shape[0], n_levels, vals.shape[1])
+    return [combine(t[0, level], t[1:, level], design.factors) for level in range(n_levels)]
 
 
 def trend(later: Estimate, earlier: Estimate, linking_error: float = 0.0) -> Estimate:

@@ -166,12 +166,14 @@ def _select(units: list[Unit], unit_ids: str | None) -> list[Unit]:
               help="DESIGN.yaml; default: a rotation of every approved unit (written to OUT/design.yaml).")
 @click.option("--test-name", help="Title on the cover (default: the assessment's name).")
 @click.option("--booklet", "only", multiple=True, type=int, help="Print only these booklet numbers (repeatable).")
+@click.option("--jobs", "workers", type=click.IntRange(1), default=None,
+              help="Documents rendered at once, each in its own process (default: one per CPU).")
 @_items_option
 def booklets_cmd(out: Path, language: str, design_path: Path | None, test_name: str | None,
-                 only: tuple[int, ...], items: Path | None) -> None:
+                 only: tuple[int, ...], workers: int | None, items: Path | None) -> None:
     """Print every booklet of the design as PDF, and the answer key and coding guide for teachers."""
+    from itembank.paper.booklet_set import render_set
     from itembank.paper.design import make_design, read_design, write_design
-    from itembank.paper.render import render_booklet, render_teacher_materials
 
     with _problems_exit():
         bank = bank_units(items)
@@ -189,27 +191,11 @@ def booklets_cmd(out: Path, language: str, design_path: Path | None, test_name: 
     unknown = sorted(set(only) - set(design.booklets))
     if unknown:
         raise click.BadParameter(f"booklet(s) {unknown} are not in the design", param_hint="--booklet")
-    width = max(2, len(str(max(design.booklets))))
-    written: list[Path] = []
-    used = [by_id[u] for u in design.unit_ids()]
-    booklets_of: dict[str, list[int]] = {}
-    for b in design.booklets:
-        for u in design.units_of(b):
-            booklets_of.setdefault(u, []).append(b)
     with click.progressbar(length=len(numbers) + 2, label="rendering", file=sys.stderr) as bar:
-        for b in numbers:
-            units = [by_id[u] for u in design.units_of(b)]
-            pdf = render_booklet(units, language, test_name=test_name, booklet_label=str(b),
-                                 images={u.id: bank.images.get(u.id, {}) for u in units})
-            path = out / f"booklet-{b:0{width}d}-{language}.pdf"
-            path.write_bytes(pdf)
-            written.append(path)
-            bar.update(1)
-        for kind in ("answer-key", "coding-guide"):
-            path = out / f"{kind}-{language}.pdf"
-            path.write_bytes(render_teacher_materials(used, language, kind, test_name=test_name, booklets_of=booklets_of))
-            written.append(path)
-            bar.update(1)
+        files = render_set(by_id, bank.images, design, language, test_name=test_name, numbers=numbers,
+                           workers=workers, progress=lambda _done, _total, _name: bar.update(1))
+    for name, pdf in files.items():
+        (out / name).write_bytes(pdf)
     click.echo(f"Wrote {len(numbers)} booklet(s) and the teacher materials to {out}.")
 
 

@@ -1,4 +1,5 @@
-"""``itembank worker``: run background jobs (calibration runs) from the database's job table."""
+"""``itembank worker``: run background jobs (calibration runs, booklet sets) from the database's
+job table."""
 
 from __future__ import annotations
 
@@ -24,14 +25,15 @@ STALE_AFTER = 120.0
               "(default: host:pid).")
 def worker(burst: bool, poll: float, stale_after: float, name: str | None) -> None:
     """Claim queued jobs one at a time and run them; Ctrl-C stops after the running job."""
-    from itembank.research import jobs
-    from itembank.research.calibration_runs import HANDLERS
+    from itembank.paper import set_job
+    from itembank.research import calibration_runs, jobs
 
+    handlers = {**calibration_runs.HANDLERS, **set_job.HANDLERS}
     factory = open_bank()
     label = name or f"{socket.gethostname()}:{os.getpid()}"
     click.echo(f"worker {label}: waiting for jobs", err=True)
     try:
-        done = jobs.work(factory, HANDLERS, label, poll=poll, stale_after=stale_after, burst=burst)
+        done = jobs.work(factory, handlers, label, poll=poll, stale_after=stale_after, burst=burst)
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
         return

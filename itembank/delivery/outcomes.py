@@ -8,10 +8,9 @@ Used by the materials pages to point a group to teaching materials on its weakes
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -60,30 +59,40 @@ def outcomes_by_topic(
             content = content or {}
             topics[iv_id] = (int(max_score or 1), str(content.get("dimension") or unit_dimension),
                              content.get("process"))
-    # per (kind, code): per session [score, max]
-    sums: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(dict)
-    for session_id, iv_id, score in rows:
-        if iv_id not in topics:
-            continue
-        top, dimension, process = topics[iv_id]
-        for key in (("dimension", dimension), ("process", process)):
-            if key[1]:
-                cell = sums[(key[0], str(key[1]))].setdefault(session_id, [0.0, 0.0])
-                cell[0] += float(score or 0)
-                cell[1] += top
-    out = []
+    if not rows or not topics:
+        return []
+    # per (kind, code) and session: Σ score / Σ max over its items, with numpy (no loop over rows;
+    # the few item versions are looked up once each)
+    session_ids, version_ids, raw_scores = zip(*rows, strict=True)
+    _, session_index = np.unique(np.array(session_ids, dtype=object), return_inverse=True)
+    n_sessions = int(session_index.max()) + 1
+    used, version_index = np.unique(np.array(version_ids, dtype=np.int64), return_inverse=True)
+    facts = [topics.get(int(v)) for v in used]
+    keep = np.array([f is not None for f in facts])[version_index]
+    score = np.array(raw_scores, dtype=float)  # sums of non-null scores: never None
+    top = np.array([float(f[0]) if f else 0.0 for f in facts])[version_index]
+    out: list[Outcome] = []
     minimum = max(1, int(min_group_size))
-    for (kind, code), per_session in sums.items():
-        shares = [s / m for s, m in per_session.values() if m > 0]
-        n = len(shares)
-        if n < minimum:
-            continue
-        mean = sum(shares) / n
-        se = None
-        if n > 1:
-            variance = sum((x - mean) ** 2 for x in shares) / (n - 1)
-            se = math.sqrt(variance / n)
-        out.append(Outcome(kind, code, n, mean, se))
+    for kind, position in (("dimension", 1), ("process", 2)):
+        codes = np.array([str(f[position] or "") if f else "" for f in facts], dtype=object)
+        labels, code_of_version = np.unique(codes, return_inverse=True)
+        code_index = code_of_version[version_index]
+        cell = code_index * n_sessions + session_index  # one (code, session) per value
+        cells, within = np.unique(cell[keep], return_inverse=True)
+        sums = np.bincount(within, weights=score[keep])
+        maxima = np.bincount(within, weights=top[keep])
+        cell_code = cells // n_sessions
+        for k, code in enumerate(labels):
+            if not code:
+                continue  # items without a process
+            mine = (cell_code == k) & (maxima > 0)
+            shares = sums[mine] / maxima[mine]
+            n = int(shares.size)
+            if n < minimum:
+                continue
+            mean = float(shares.mean())
+            se = float(np.sqrt(shares.var(ddof=1) / n)) if n > 1 else None
+            out.append(Outcome(kind, str(code), n, mean, se))
     out.sort(key=lambda o: (o.kind, o.mean, o.code))
     return out
 

@@ -6,45 +6,18 @@ request (it is deterministic), so no state is kept between the pages."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from itembank.bank.models import MediaFile
-from itembank.bank.queries import in_use_versions, unit_schema
-from itembank.bank.schema import LANGUAGES, Unit
+from itembank.bank.schema import LANGUAGES
+from itembank.paper.booklet_set import PrintBank, approved_units, booklets_of
 from itembank.paper.design import Design, make_design
+
+__all__ = ["PrintBank", "approved_units", "booklets_of", "DesignChoice", "ChoiceError", "parse_choice",
+           "build_design"]
 
 MAX_CLUSTERS = 60
 MAX_POSITIONS = 8
 MAX_BLOCKS = 6
-
-
-@dataclass
-class PrintBank:
-    units: list[Unit]
-    images: dict[str, dict[str, bytes]] = field(default_factory=dict)
-
-    @property
-    def by_id(self) -> dict[str, Unit]:
-        return {u.id: u for u in self.units}
-
-
-def approved_units(session: Session) -> PrintBank:
-    """Per unit, its approved version in use (as ``itembank booklets`` reads the database)."""
-    versions = in_use_versions(session)
-    units = [unit_schema(v) for v in versions]
-    hashes = {h for v in versions for h in (v.media or {}).values()}
-    blobs = (
-        {m.sha256: m.data for m in session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
-        if hashes
-        else {}
-    )
-    images = {
-        v.unit_id: {src: blobs[h] for src, h in (v.media or {}).items() if h in blobs} for v in versions
-    }
-    return PrintBank(units, images)
 
 
 @dataclass(frozen=True)
@@ -105,11 +78,3 @@ def build_design(bank: PrintBank, choice: DesignChoice) -> Design:
     if choice.clusters is not None and choice.clusters > len(bank.units):
         raise ValueError("more clusters than units")
     return make_design(bank.units, choice.clusters, choice.positions, choice.blocks)
-
-
-def booklets_of(design: Design) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for b in design.booklets:
-        for u in design.units_of(b):
-            out.setdefault(u, []).append(b)
-    return out

@@ -1,0 +1,198 @@
+"""A design's whole set of printed documents (every booklet, the answer key and the coding guide)
+rendered in parallel processes, one document per task, and packed as one ZIP.
+
+WeasyPrint lays out one document on one core (3-7 s per booklet), so the set of the demo bank
+(13 booklets and 2 teacher documents) takes about a minute in one process; a pool of processes
+sized to the CPUs renders several documents at once.  The documents are the same bytes as when
+rendered one by one (``tests/itembank/paper/test_booklet_set.py``).  The pool forks where it can
+(Linux), so that the units and images are inherited rather than sent to every process.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itembank.bank.models import MediaFile
+from itembank.bank.queries import in_use_versions, unit_schema
+from itembank.bank.schema import LocalText, Unit
+
+from .design import Design
+from .render import KINDS, render_booklet, render_teacher_materials
+
+Progress = Callable[[int, int, str], None]  # (documents done, documents in all, the last one's name)
+
+
+@dataclass
+class PrintBank:
+    """The approved units in use, with their stored images (unit id → src → bytes)."""
+
+    units: list[Unit]
+    images: dict[str, dict[str, bytes]] = field(default_factory=dict)
+
+    @property
+    def by_id(self) -> dict[str, Unit]:
+        return {u.id: u for u in self.units}
+
+
+def approved_units(session: Session) -> PrintBank:
+    """Per unit, its approved version in use (as ``itembank booklets`` reads the database)."""
+    versions = in_use_versions(session)
+    units = [unit_schema(v) for v in versions]
+    hashes = {h for v in versions for h in (v.media or {}).values()}
+    blobs = (
+        {m.sha256: m.data for m in session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
+        if hashes
+        else {}
+    )
+    images = {
+        v.unit_id: {src: blobs[h] for src, h in (v.media or {}).items() if h in blobs} for v in versions
+    }
+    return PrintBank(units, images)
+
+
+def booklets_of(design: Design) -> dict[str, list[int]]:
+    """Unit id → the numbers of the booklets that hold it."""
+    out: dict[str, list[int]] = {}
+    for b in design.booklets:
+        for u in design.units_of(b):
+            out.setdefault(u, []).append(b)
+    return out
+
+
+def booklet_filename(design: Design, number: int, language: str) -> str:
+    width = max(2, len(str(max(design.booklets))))
+    return f"booklet-{number:0{width}d}-{language}.pdf"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One PDF of the set: a booklet (``number``) or a teacher document (``kind``)."""
+
+    filename: str
+    number: int | None = None
+    kind: str | None = None
+    size: int = 0  # items in it: the longest documents are started first
+
+
+@dataclass(frozen=True)
+class _Job:
+    units: Mapping[str, Unit]
+    images: Mapping[str, Mapping[str, bytes]]
+    design: Design
+    language: str
+    test_name: str | LocalText | None
+
+
+_JOB: _Job | None = None  # the set being rendered, in each process of the pool
+
+
+def _set_job(job: _Job | None) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _render(doc: Document) -> tuple[str, bytes]:
+    job = _JOB
+    assert job is not None
+    if doc.number is not None:
+        units = [job.units[u] for u in job.design.units_of(doc.number)]
+        pdf = render_booklet(units, job.language, test_name=job.test_name, booklet_label=str(doc.number),
+                             images={u.id: job.images.get(u.id, {}) for u in units})
+    else:
+        assert doc.kind is not None
+        used = [job.units[u] for u in job.design.unit_ids()]
+        pdf = render_teacher_materials(used, job.language, doc.kind, test_name=job.test_name,
+                                       booklets_of=booklets_of(job.design))
+    return doc.filename, pdf
+
+
+def documents(design: Design, units: Mapping[str, Unit], language: str, *,
+              numbers: Sequence[int] | None = None, teacher: bool = True) -> list[Document]:
+    """The documents of the set, in the order of their files: booklets, then teacher materials."""
+    wanted = list(design.booklets) if numbers is None else list(numbers)
+    out = [Document(booklet_filename(design, b, language), number=b,
+                    size=sum(len(units[u].items) for u in design.units_of(b))) for b in wanted]
+    if teacher:
+        size = sum(len(units[u].items) for u in design.unit_ids())
+        out += [Document(f"{kind}-{language}.pdf", kind=kind, size=size) for kind in KINDS]
+    return out
+
+
+def default_workers() -> int:
+    """Processes for a set: one per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def render_set(units: Mapping[str, Unit], images: Mapping[str, Mapping[str, bytes]], design: Design,
+               language: str, *, test_name: str | LocalText | None = None,
+               numbers: Sequence[int] | None = None, teacher: bool = True, workers: int | None = None,
+               progress: Progress | None = None) -> dict[str, bytes]:
+    """Every document of the set as filename → PDF bytes, in file order.
+
+    units: unit id → Unit (every unit of the design); images: unit id → src → bytes.  numbers:
+    only these booklets (default all); teacher: also the answer key and the coding guide.
+    workers: processes (default :func:`default_workers`; 1 renders here, one after the other).
+    progress: called after each document with (done, total, filename)."""
+    docs = documents(design, units, language, numbers=numbers, teacher=teacher)
+    job = _Job(units, images, design, language, test_name)
+    workers = min(workers or default_workers(), len(docs)) if docs else 1
+    done: dict[str, bytes] = {}
+
+    def report(name: str) -> None:
+        if progress is not None:
+            progress(len(done), len(docs), name)
+
+    if workers <= 1:
+        _set_job(job)
+        try:
+            for doc in docs:
+                name, pdf = _render(doc)
+                done[name] = pdf
+                report(name)
+        finally:
+            _set_job(None)
+        return {d.filename: done[d.filename] for d in docs}
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if context.get_start_method() == "fork":
+        import weasyprint  # noqa: F401  loaded once here, inherited by every process of the pool
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_set_job,
+                             initargs=(job,)) as pool:
+        # longest first, so that no long booklet starts last while the other processes idle
+        futures: list[Future[tuple[str, bytes]]] = [
+            pool.submit(_render, d) for d in sorted(docs, key=lambda d: -d.size)
+        ]
+        try:
+            for future in as_completed(futures):
+                name, pdf = future.result()
+                done[name] = pdf
+                report(name)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return {d.filename: done[d.filename] for d in docs}
+
+
+def zip_set(files: Mapping[str, bytes], extra: Mapping[str, str | bytes] | None = None) -> bytes:
+    """The documents (and ``extra`` files, e.g. design.yaml and ANSWERS.csv) as one ZIP.
+    PDFs are stored as they are (already compressed); text files are deflated."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+        for name, pdf in files.items():
+            zf.writestr(name, pdf, compress_type=zipfile.ZIP_STORED)
+    return buf.getvalue()

@@ -1,0 +1,82 @@
+"""The whole set of a design's booklets as a background job (the web app's "download all").
+
+The web app queues a job of kind :data:`JOB_KIND` with the design's parameters
+(:func:`enqueue_set`); ``itembank worker`` renders the set in parallel processes
+(:func:`itembank.paper.booklet_set.render_set`), reporting each finished document as the job's
+progress, and writes one ZIP (design.yaml, the booklets, the answer key and the coding guide) to
+the instance folder, named by the job id, so that a retried job replaces it (:func:`set_path`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from itembank import config
+from itembank.research import jobs
+from itembank.research.models import Job
+
+from .booklet_set import approved_units, render_set, zip_set
+from .design import design_document, make_design
+
+JOB_KIND = "booklet-set"
+
+
+def set_path(job_id: int, instance_path: Path | None = None) -> Path:
+    """Where the ZIP of job ``job_id`` is written (the instance folder's ``exports``)."""
+    base = instance_path if instance_path is not None else config.load().instance_path
+    return base / "exports" / f"booklet-set-{job_id}.zip"
+
+
+def set_filename(payload: dict[str, Any]) -> str:
+    """The ZIP's name for the person who downloads it."""
+    return f"booklets-{payload.get('language', '')}.zip"
+
+
+def enqueue_set(session: Session, *, language: str, clusters: int | None, positions: int | None,
+                blocks: int, test_name: str, created_by: int | None) -> Job:
+    """Queue the set of the design with these parameters (in the caller's transaction)."""
+    payload = {"language": language, "clusters": clusters, "positions": positions, "blocks": blocks,
+               "test_name": test_name}
+    return jobs.enqueue(session, JOB_KIND, payload, created_by=created_by, max_attempts=2)
+
+
+def run_job(ctx: jobs.JobContext, *, workers: int | None = None) -> None:
+    """The worker's handler: render the set, write the ZIP, finish the job."""
+    p = ctx.payload
+    ctx.progress(0.01, "loading the bank", force=True)
+    with ctx.factory() as s:
+        bank = approved_units(s)
+    if not bank.units:
+        raise jobs.PermanentJobError("the bank has no approved units")
+    if p.get("clusters") is not None and int(p["clusters"]) > len(bank.units):
+        raise jobs.PermanentJobError("this design cannot be built: more clusters than units")
+    try:
+        design = make_design(bank.units, p.get("clusters"), p.get("positions"), int(p.get("blocks") or 1))
+    except ValueError as exc:
+        raise jobs.PermanentJobError(f"this design cannot be built: {exc}") from exc
+
+    def progress(done: int, total: int, name: str) -> None:
+        ctx.progress(0.03 + 0.92 * done / total, f"{done}/{total} {name}", force=done == total)
+
+    ctx.progress(0.03, "rendering", force=True)
+    files = render_set(bank.by_id, bank.images, design, str(p["language"]),
+                       test_name=p.get("test_name") or None, workers=workers, progress=progress)
+    design_yaml = yaml.safe_dump(design_document(design), allow_unicode=True, sort_keys=False, width=100)
+    data = zip_set(files, {"design.yaml": design_yaml})
+    path = set_path(ctx.job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)  # a reader never sees half a file
+    with ctx.factory() as s, s.begin():
+        if not ctx.owns(s) or not jobs.finish(ctx, s, message=f"{len(files)} PDF"):
+            s.rollback()
+            raise jobs.JobLost(f"job {ctx.job_id} was taken over")
+
+
+HANDLERS = {JOB_KIND: run_job}
