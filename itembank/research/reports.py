@@ -9,10 +9,12 @@ that group means are not shrunk towards the overall mean as they would be with o
 
 Standard errors follow Rubin's rules over the M plausible values (OECD 2009, PISA Data Analysis
 Manual, ch. 8): U = mean of the within-PV sampling variances, B = variance of the M
-estimates, V = U + (1 + 1/M)·B — the code of ``itembank report`` (irt.survey_estimates).  Data
-sets carry no sampling design, so U comes from a random-group jackknife (Kott 2001), i.e. assumes
-simple random sampling; the page says so.  A group with fewer students than
-the minimum group size is suppressed (no figures).
+estimates, V = U + (1 + 1/M)·B — the code of ``itembank report`` (irt.survey_estimates).  U
+comes from the replicate design passed in (:mod:`.survey_design`), else from a random-group
+jackknife (Kott 2001), i.e. assumes simple random sampling; the page says so.  A group with fewer students than
+the minimum group size is suppressed (no figures, no n), and so is every group that would let
+it be computed by difference (:mod:`.disclosure`, over every grouping and window of the same
+students, whichever grouping is asked for).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from irt.scoring import eap, plausible_values
 from itembank.delivery.cat_config import DEFAULT_REPORTING
 
 from .datasets import Matrix
+from .disclosure import Protection, cells_by, protect
 from .scope import Scope
 
 GROUPINGS = ("city", "school", "class", "grade", "language", "gender")
@@ -41,11 +44,11 @@ N_PV = 5
 
 @dataclass(frozen=True)
 class GroupRow:
-    """One group (or group × window): n students; None figures when suppressed."""
+    """One group (or group × window): n students; None figures (and n) when suppressed."""
 
     group: str
     window: str | None
-    n: int
+    n: int | None
     suppressed: bool
     mean: float | None = None
     se: float | None = None
@@ -71,7 +74,7 @@ class Report:
     trends: list[GroupRow]
     students: list[StudentRow]
     windows: list[str]
-    n_students: int
+    n_students: int | None  # None when the overall figures are suppressed
     n_items: int
     min_group_size: int
     overall: GroupRow | None = None
@@ -100,15 +103,16 @@ def cell_priors(
     loglik -= loglik.max(axis=1, keepdims=True)
     lik = np.exp(loglik)
     out: dict[Any, tuple[float, float]] = {}
+    powers = np.stack([np.ones_like(nodes), nodes, nodes**2])  # (3, Q)
     for cell in np.unique(cells):
         rows = lik[cells == cell]
         mu, sigma = mean, sd
         for _ in range(n_iter):
             prior = np.exp(-0.5 * ((nodes - mu) / sigma) ** 2)
-            post = rows * prior[None, :]
-            post /= post.sum(axis=1, keepdims=True)
-            m1 = post @ nodes
-            m2 = post @ nodes**2
+            # each person's posterior mass, first and second moment in one product (n, 3)
+            moments = rows @ (powers * prior[None, :]).T
+            m1 = moments[:, 1] / moments[:, 0]
+            m2 = moments[:, 2] / moments[:, 0]
             new_mu = float(m1.mean())
             new_sigma = float(np.sqrt(max(m2.mean() - new_mu**2, 1e-4)))
             done = abs(new_mu - mu) < 1e-5 and abs(new_sigma - sigma) < 1e-5
@@ -142,7 +146,7 @@ def summarise(
     sampling)."""
     n = scale_pv.shape[0]
     if n < max(min_size, 2):
-        return GroupRow(label, window, n, True)
+        return GroupRow(label, window, None, True)
     if design is None:
         design = random_groups(None, n, np.random.default_rng(n))
     m = survey_estimates.estimate(survey_estimates.mean, scale_pv, design)
@@ -152,6 +156,22 @@ def summarise(
         shares = [e.estimate for e in found]
         ses = [e.se for e in found]
     return GroupRow(label, window, n, False, m.estimate, m.se, shares, ses)
+
+
+def _label(value: Any) -> str:
+    return str(value or "–")
+
+
+def disclosure(
+    persons: Sequence[Mapping[str, Any]], min_group_size: int, scope: Scope | None
+) -> Protection:
+    """The one suppression pattern of every table a report can show for ``persons``: everyone,
+    each grouping, and each grouping by window; the persons ``scope`` lists row by row are
+    known to the viewer."""
+    tables = [(), *[(g,) for g in GROUPINGS], *[(g, "window") for g in GROUPINGS]]
+    known = [k for k, p in enumerate(persons) if scope is not None and scope.allows_person(p)]
+    return protect(cells_by(persons, tables, label=_label), min_size=max(min_group_size, 2),
+                   known=known)
 
 
 def learning_report(
@@ -165,9 +185,13 @@ def learning_report(
     scope: Scope | None = None,
     n_pv: int = N_PV,
     seed: int = 20261125,
+    design: ReplicateDesign | None = None,
 ) -> Report:
     """The report of ``matrix`` (all students: aggregates of every city) for ``grouping``;
-    per-student rows only within ``scope``."""
+    per-student rows only within ``scope``.  ``design``: the replicate design of
+    ``matrix.persons`` (weights and replicates stored with a data set); without it the SEs assume
+    simple random sampling."""
+    sample_design = design
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping {grouping!r}; use one of {GROUPINGS}")
     by_id = {r["id"]: r for r in records}
@@ -183,8 +207,8 @@ def learning_report(
     scale = ReportingScale(float(pop["mean"]), float(pop["sd"]), scale.mean, scale.sd) \
         if "population" not in config else scale
     labels = levels.labels if levels is not None else ()
-    groups = np.array([str(p.get(grouping) or "–") for p in persons], dtype=object)
-    windows = np.array([str(p.get("window") or "–") for p in persons], dtype=object)
+    groups = np.array([_label(p.get(grouping)) for p in persons], dtype=object)
+    windows = np.array([_label(p.get("window")) for p in persons], dtype=object)
     report = Report(grouping, list(labels), [], [], [], sorted(set(windows.tolist())),
                     len(persons), params.n_items, min_group_size)
     if not persons or params.n_items == 0:
@@ -195,27 +219,39 @@ def learning_report(
     theta_pv = draw_plausible_values(params, scores, cells, n_pv, rng,
                                      mean=float(pop["mean"]), sd=float(pop["sd"]))
     scale_pv = scale.score(theta_pv)
-    design = random_groups(None, len(persons), np.random.default_rng(seed))
-    report.overall = summarise("", None, scale_pv, levels, min_group_size, design)
+    if sample_design is not None:  # the data set's own design: design-based SEs
+        design = sample_design.subset(answered)
+        report.srs_only = design.srs
+    else:
+        design = random_groups(None, len(persons), np.random.default_rng(seed))
+    shown = disclosure(persons, min_group_size, scope)
+
+    def cell(key: tuple[tuple[str, ...], tuple[str, ...]], label: str, window: str | None,
+             rows: np.ndarray | slice) -> GroupRow:
+        if not shown.published(key):
+            return GroupRow(label, window, None, True)
+        return summarise(label, window, scale_pv[rows], levels, min_group_size,
+                         design if isinstance(rows, slice) else design.subset(rows))
+
+    report.overall = cell(((), ()), "", None, slice(None))
+    if report.overall.suppressed:
+        report.n_students = None
     for g in sorted(set(groups.tolist())):
         in_g = groups == g
-        report.groups.append(
-            summarise(g, None, scale_pv[in_g], levels, min_group_size, design.subset(in_g))
-        )
+        report.groups.append(cell(((grouping,), (g,)), g, None, in_g))
         for w in report.windows:
             rows = in_g & (windows == w)
             if rows.any():
-                report.trends.append(
-                    summarise(g, w, scale_pv[rows], levels, min_group_size, design.subset(rows))
-                )
+                report.trends.append(cell(((grouping, "window"), (g, w)), g, w, rows))
     est = eap(params, scores, prior_mean=float(pop["mean"]), prior_sd=float(pop["sd"]))
     score, se = scale.score(est.theta), scale.se(est.se)
-    for k, p in enumerate(persons):
-        if scope is not None and not scope.allows_person(p):
-            continue
-        level = levels.labels[int(levels.index(score[k]))] if levels is not None else ""
-        report.students.append(StudentRow(str(p["person_id"]), str(groups[k]), p.get("window"),
-                                          float(score[k]), float(se[k]), level))
+    level_of = [levels.labels[i] for i in levels.index(score)] if levels is not None else [""] * len(score)
+    score_list, se_list = score.tolist(), se.tolist()
+    report.students = [
+        StudentRow(str(p["person_id"]), str(groups[k]), p.get("window"), score_list[k], se_list[k],
+                   level_of[k])
+        for k, p in enumerate(persons) if scope is None or scope.allows_person(p)
+    ]
     return report
 
 

@@ -22,6 +22,8 @@ from irt.models import ItemParameters
 from irt.replicates import ReplicateDesign
 from irt.reporting import ProficiencyLevels, ReportingScale
 
+from .disclosure import protect
+
 SRS_NOTE = (
     "no sampling design (weights with strata and schools, or replicate weights) was given: "
     "standard errors assume simple random sampling of students and are too small when students "
@@ -117,7 +119,7 @@ def survey_report(
                            "(1 + 1/M) × variance between plausible values",
         },
         "notes": [],
-        "overall": _summary(scale_pv, design, levels, ""),
+        "overall": _summary(scale_pv, design, levels, ""),  # replaced below if suppressed
         "groups": [],
         "differences": [],
     }
@@ -128,12 +130,22 @@ def survey_report(
             "plausible values are unconditioned (no background variables): differences between "
             "groups are attenuated toward zero"
         )
+    # disclosure control: a small group shows no n, and neither does any group (or the
+    # overall) from which it could be computed by difference
+    shown = protect(
+        {("overall", ""): range(scores.shape[0]),
+         **{("group", g): np.flatnonzero(rows[g]).tolist() for g in labels}},
+        min_size=max(min_group_size, 2),
+    )
+    if not shown.published(("overall", "")):
+        report["n_students"] = None
+        report["overall"] = {"group": "", "suppressed": True}
     small = []
     for g in labels:
         mask = rows[g]
-        if mask.sum() < max(min_group_size, 2):
+        if not shown.published(("group", g)):
             small.append(g)
-            report["groups"].append({"group": g, "n": int(mask.sum()), "suppressed": True})
+            report["groups"].append({"group": g, "suppressed": True})
             continue
         report["groups"].append(_summary(scale_pv[mask], design.subset(mask), levels, g))
     for a, b in combinations([g for g in labels if g not in small], 2):

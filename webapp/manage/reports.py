@@ -1,5 +1,6 @@
 """Results as each user's scope allows: a test's results by city, school and class (means, SEs
-and level shares of groups of at least ``min_group_size`` sessions, in HTML and CSV), and a
+and level shares of groups of at least ``min_group_size`` sessions that disclosure control
+lets the user see (itembank/research/group_results.py), in HTML and CSV), and a
 test's sessions as CSV with pseudonymous student keys (the school's student ids and names only on
 request, and only for the school's own staff)."""
 
@@ -19,6 +20,7 @@ from itembank.delivery.models import Test, TestSession
 from itembank.delivery.sessions import cat_config
 from itembank.orgs import scope
 from itembank.orgs.models import City, School, SchoolClass, Student
+from itembank.research import group_results
 
 from ..database import get_db
 from ..roles import roles_required
@@ -57,12 +59,8 @@ def _csv(rows: list[list[Any]], filename: str) -> Response:
 def summary(test_id: str) -> str:
     test = _test_or_404(test_id)
     minimum = min_group_size()
-    groups = {
-        by: session_scope.group_summaries(
-            get_db(), current_user, test_id=test.id, by=by, min_group_size=minimum
-        )
-        for by in GROUPINGS
-    }
+    groups = group_results.group_results(get_db(), current_user, test_id=test.id,
+                                         min_group_size=minimum)
     return render_template(
         "manage/summary.html", test=test, groups=groups, levels=_level_labels(test), minimum=minimum
     )
@@ -79,13 +77,11 @@ def summary_csv(test_id: str) -> Response:
     rows: list[list[Any]] = [
         ["group", "city", "school", "class", "n", "mean", "se", *[f"level_{lv}" for lv in levels]]
     ]
-    for g in session_scope.group_summaries(
-        get_db(),
-        current_user,
-        test_id=test.id,
-        by=by,
-        min_group_size=min_group_size(),  # type: ignore[arg-type]
-    ):
+    published = group_results.group_results(
+        get_db(), current_user, test_id=test.id, min_group_size=min_group_size(),
+        groupings=(by,),  # type: ignore[arg-type]
+    )
+    for g in next(iter(published.values())):
         rows.append([
             by, g.city_code, g.school_code or "", g.class_name or "", g.n, round(g.mean, 2),
             "" if g.se is None else round(g.se, 2),
