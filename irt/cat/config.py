@@ -14,6 +14,8 @@ estimates, stopping at SE 0.3 or 30 items.  The dict (as stored with a test, or 
     content:    {dimension: {NAME: proportion, ...}, domain: {NAME: proportion, ...},
                  tolerance: 0.05, weight: 1.0, length: null}   # length: the planned length
     stopping:   {se: 0.3, min_items: 5, max_items: 30, min_information: 0.01}
+    pretest:    {count: 0, after: 3, units: [UNIT_ID, ...],    # pretest units seeded per session
+                 min_responses: 300}               # per item, before online calibration
     reporting:  {mean: 500, sd: 100, population: {mean: 0, sd: 1},
                  levels: {cuts: [...], labels: [...], descriptors: [{zh-TW, en}, ...]}}
 
@@ -95,6 +97,25 @@ class StoppingConfig:
 
 
 @dataclass(frozen=True)
+class PretestConfig:
+    """Pretest seeding (:mod:`irt.cat.pretest`): ``count`` pretest units per session, the k-th
+    delivered once ``after[k]`` operational items have been (one number: all of them there);
+    ``units`` narrows the candidates (empty: every unit without routing items that is offered).
+    Pretest units never route and never count in θ or in the test length.  ``min_responses``:
+    the responses per item at which a unit is ready for online calibration (the research pages
+    say so); the engine does not use it."""
+
+    count: int = 0
+    after: tuple[int, ...] = (3,)
+    units: tuple[str, ...] = ()
+    min_responses: int = 300
+
+    def position(self, k: int) -> int:
+        """The operational items delivered before the k-th pretest unit (k = 0, 1, ...)."""
+        return self.after[k] if len(self.after) > 1 else self.after[0]
+
+
+@dataclass(frozen=True)
 class CatConfig:
     """The validated configuration; build it with :meth:`from_dict`.  ``reporting`` is kept as the
     plain dict it came as (see :func:`irt.reporting.from_dict`)."""
@@ -106,6 +127,7 @@ class CatConfig:
     content: ContentConfig = ContentConfig()
     stopping: StoppingConfig = StoppingConfig()
     reporting: Mapping[str, Any] = field(default_factory=dict)
+    pretest: PretestConfig = PretestConfig()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> CatConfig:
@@ -154,6 +176,9 @@ class CatConfig:
         reporting = data.get("reporting") or {}
         if not isinstance(reporting, Mapping):
             raise CatConfigError("reporting", "must be a mapping")
+        pretest = _pretest(
+            _section(data.get("pretest"), "pretest", ("count", "after", "units", "min_responses"))
+        )
         return cls(
             start=StartConfig(
                 method=_choice(start, "start.method", "fixed", START_METHODS),
@@ -176,6 +201,7 @@ class CatConfig:
             content=content,
             stopping=stopping,
             reporting=dict(reporting),
+            pretest=pretest,
         )
 
     _KEYS = (
@@ -187,7 +213,31 @@ class CatConfig:
         "content",
         "stopping",
         "reporting",
+        "pretest",
     )
+
+
+def _pretest(section: Mapping[str, Any]) -> PretestConfig:
+    count = _integer(section, "pretest.count", 0, low=0)
+    after = section.get("after", 3)
+    positions = list(after) if isinstance(after, list | tuple) else [after]
+    for k, value in enumerate(positions):
+        where = f"pretest.after[{k}]" if isinstance(after, list | tuple) else "pretest.after"
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CatConfigError(where, f"must be a whole number >= 0, got {value!r}")
+    if not positions:
+        raise CatConfigError("pretest.after", "must name at least one position")
+    if len(positions) > 1 and len(positions) != count:
+        raise CatConfigError(
+            "pretest.after", f"{len(positions)} positions for {count} pretest unit(s)"
+        )
+    if positions != sorted(positions):
+        raise CatConfigError("pretest.after", f"positions must not decrease, got {positions}")
+    units = section.get("units") or []
+    if not isinstance(units, list | tuple) or not all(isinstance(u, str) for u in units):
+        raise CatConfigError("pretest.units", f"must be a list of unit ids, got {units!r}")
+    minimum = _integer(section, "pretest.min_responses", 300, low=1)
+    return PretestConfig(count, tuple(int(p) for p in positions), tuple(units), minimum)
 
 
 def _section(value: Any, path: str, keys: tuple[str, ...]) -> Mapping[str, Any]:

@@ -13,7 +13,10 @@ import click
 from itembank.errors import DataFileError, ProblemsError
 
 if TYPE_CHECKING:
+    from irt.cat import BankItem, CatBank
+    from irt.cat.batch import BatchResult
     from irt.cat.simulator import SimulationResult
+    from itembank.bank.params_json import ParamsFile
 
 # irt.cat.config.EXPOSURE_METHODS, without importing the CAT engine for --help (checked by
 # tests/itembank/cli/test_startup.py); numpy and irt are imported inside the command.
@@ -42,6 +45,17 @@ REPLAYED_SESSIONS = 20
 )
 @click.option("--max-exposure", type=float, help="Sympson-Hetter target maximum exposure rate.")
 @click.option(
+    "--pretest",
+    "pretest_path",
+    type=click.Path(dir_okay=False),
+    help="PRETEST.json: generating parameters of pretest items to seed and calibrate online.",
+)
+@click.option(
+    "--pretest-per-session",
+    type=click.IntRange(min=1),
+    help="Pretest units seeded into each session (default: the config's pretest.count, or 1).",
+)
+@click.option(
     "--out", "out_path", required=True, type=click.Path(dir_okay=False), help="REPORT.json"
 )
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="REPORT.png")
@@ -54,6 +68,8 @@ def simulate_cat(
     max_items: int | None,
     exposure: str | None,
     max_exposure: float | None,
+    pretest_path: str | None,
+    pretest_per_session: int | None,
     out_path: str,
     plot_path: str | None,
 ) -> None:
@@ -83,9 +99,13 @@ def simulate_cat(
         "stopping": {"se": stop_se, "max_items": max_items},
         "exposure": {"method": exposure, "max_rate": max_exposure},
     }
+    pretest = _read_pretest(pretest_path, pf.params.ids) if pretest_path else None
     try:
         loaded = load_cat_config(config_path, overrides)
-        bank = CatBank.build(pf.params, loaded.items)
+        bank_items = loaded.items
+        if pretest is not None and bank_items is not None:
+            bank_items = [i for i in bank_items if i.id not in set(pretest.params.ids)]
+        bank = CatBank.build(pf.params, bank_items)
     except (CatConfigFileError, DataFileError, CatBankError) as exc:
         raise click.ClickException(str(exc)) from exc
     config = loaded.config
@@ -124,6 +144,10 @@ def simulate_cat(
         item: round(float(x), 4)
         for item, x in zip(bank.item_ids, result.item_exposure, strict=True)
     }
+    if pretest is not None:
+        per_session = pretest_per_session or config.pretest.count or 1
+        click.echo(f"online calibration of {pretest.params.n_items} pretest items", err=True)
+        report["pretest"] = _pretest_report(bank, result, pretest, loaded.items, per_session, seed)
     report["seed"] = seed
     report["config"] = _jsonable(data)
     ordered = {k: report[k] for k in _REPORT_ORDER if k in report}
@@ -154,6 +178,103 @@ _REPORT_ORDER = (
 )
 
 
+def _read_pretest(path: str, operational: tuple[str, ...]) -> ParamsFile:
+    from itembank.bank.params_json import read_params
+
+    try:
+        pretest = read_params(path)
+    except ProblemsError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{path}: cannot use these parameters") from exc
+    both = sorted(set(pretest.params.ids) & set(operational))
+    if both:
+        raise click.ClickException(
+            f"{path}: {len(both)} pretest item(s) are also in --params, e.g. {both[0]!r}; "
+            "a pretest item has no published parameters"
+        )
+    return pretest
+
+
+def _pretest_report(
+    bank: CatBank,
+    result: BatchResult,
+    pretest: ParamsFile,
+    attributes: list[BankItem] | None,
+    per_session: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Seed the pretest units into the simulated sessions, calibrate them online and compare the
+    estimates with the generating values."""
+    import numpy as np
+
+    from irt.calibration import CalibrationError
+    from irt.cat.pretest import balanced_assignment, simulate_pretest_responses
+    from irt.online_calibration import calibrate_pretest, parameter_rmse
+
+    ids = pretest.params.ids
+    unit_of = {item.id: item.unit for item in attributes or () if item.id in set(ids)}
+    units = list(dict.fromkeys(unit_of.get(i, i) for i in ids))
+    item_unit = np.array([units.index(unit_of.get(i, i)) for i in ids], dtype=int)
+    n = result.true_theta.size
+    assignment = balanced_assignment(n, len(units), per_session, np.random.default_rng([seed, 5]))
+    answers = simulate_pretest_responses(
+        pretest.params, item_unit, assignment, result.true_theta, np.random.default_rng([seed, 6])
+    )
+    # the operational answers of the items each simulee was given (NaN elsewhere)
+    given = np.zeros((n, bank.n_units + 1), bool)
+    order = result.unit_order
+    given[np.arange(n)[:, None], np.where(order >= 0, order, bank.n_units)] = True
+    operational = np.where(given[:, bank.routing_unit], result.answers, np.nan)
+    models = dict(zip(ids, pretest.params.models, strict=True))
+    try:
+        fitted = calibrate_pretest(
+            np.concatenate([operational, answers], axis=1),
+            [*bank.params.ids, *ids],
+            bank.params,
+            models,
+            drop_degenerate=True,
+        )
+    except CalibrationError as exc:
+        raise click.ClickException(f"online calibration: {exc}") from exc
+    counts = (~np.isnan(answers)).sum(axis=0)
+    recovery = parameter_rmse(pretest.params, fitted.params)
+    estimates = fitted.params.subset(fitted.params.index(i for i in ids if i in fitted.params.ids))
+    out: dict[str, Any] = {
+        "responses_per_item": {i: int(c) for i, c in zip(ids, counts, strict=True)},
+        "rmse_a": _finite(recovery["rmse_a"]),
+        "rmse_b": _finite(recovery["rmse_b"]),
+    }
+    if "3pl" in pretest.params.models:
+        out["rmse_c"] = _finite(recovery["rmse_c"])
+    out.update(
+        {
+            "per_session": min(per_session, len(units)),
+            "units": len(units),
+            "converged": bool(fitted.converged),
+            "iterations": int(fitted.iterations),
+            "population": {
+                "mean": float(fitted.population_mean),
+                "sd": float(fitted.population_sd),
+            },
+            "dropped": dict(fitted.dropped),
+            "items": [
+                {
+                    **rec,
+                    "se": _jsonable(fitted.se.get(rec["id"], {})),
+                    "flags": fitted.flags.get(rec["id"], []),
+                }
+                for rec in estimates.to_records()
+            ],
+        }
+    )
+    return out
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 4) if x == x else None
+
+
 def _jsonable(x: Any) -> Any:
     import numpy as np
 
@@ -162,7 +283,9 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, list | tuple):
         return [_jsonable(v) for v in x]
     if isinstance(x, np.generic):
-        return x.item()
+        x = x.item()
+    if isinstance(x, float) and x != x:
+        return None
     return x
 
 

@@ -132,11 +132,16 @@ def list_(as_json: bool) -> None:
 @click.option("--report-min-items", type=click.IntRange(min=1),
               help="Report a score only with at least this many scored answers.")
 @click.option("--report-max-se", type=float, help="Report a score only with at most this SE.")
+@click.option("--pretest", type=click.IntRange(min=0),
+              help="CAT: pretest units seeded into each session (0: none).")
+@click.option("--pretest-after", help="CAT: operational items before the pretest units "
+              "(one number, or one per unit: 3,8).")
 def edit(test_id: str, code: str | None, attempts: int | None, unlimited: bool,
          minutes: int | None, opens: str | None, closes: str | None, title: str | None,
          title_zh: str | None, stop_se: float | None, min_items: int | None,
          max_items: int | None, report_min_items: int | None,
-         report_max_se: float | None) -> None:
+         report_max_se: float | None, pretest: int | None = None,
+         pretest_after: str | None = None) -> None:
     """Change TEST_ID: anything before its first session, then only window, time and attempts."""
     from itembank.accounts.audit import cli_actor
     from itembank.delivery import control
@@ -175,6 +180,19 @@ def edit(test_id: str, code: str | None, attempts: int | None, unlimited: bool,
                                ("max_items", max_items)):
                 if value is not None:
                     stopping[key] = value
+            changes["cat_config"] = config
+        if pretest is not None or pretest_after is not None:
+            config = changes.get("cat_config") or json.loads(json.dumps(current.cat_config or {}))
+            seeding = config.setdefault("pretest", {})
+            if pretest is not None:
+                seeding["count"] = pretest
+            if pretest_after is not None:
+                try:
+                    after = [int(x) for x in pretest_after.split(",")]
+                except ValueError:
+                    _fail(f"--pretest-after: whole numbers separated by commas, not "
+                          f"{pretest_after!r}")
+                seeding["after"] = after[0] if len(after) == 1 else after
             changes["cat_config"] = config
         if report_min_items is not None:
             changes["report_min_items"] = report_min_items

@@ -23,7 +23,7 @@ from itembank.bank.params_json import _jsonable, params_file_from_result, params
 from itembank.bank.queries import in_use_versions
 
 from . import jobs
-from .datasets import Matrix, latest_item_versions, load_matrix
+from .datasets import Matrix, dataset_from_sessions, latest_item_versions, load_matrix
 from .models import CalibrationRun, Dataset
 
 ITEM_TYPES = ("single_choice", "multiple_choice", "complex_choice", "short_response", "open_response")
@@ -120,6 +120,21 @@ def create_run(
     session.flush()
     job.payload = {"run_id": run.id}
     return run
+
+
+def create_online_run(
+    session: Session, test_id: str, *, name: str, created_by: int | None = None
+) -> CalibrationRun:
+    """Online calibration of a test's pretest units (in the caller's transaction): a data set of
+    the test's online sessions, and a run that anchors every item with published parameters (so
+    the operational items stay fixed and the pretest items land on the bank's scale), with DIF
+    between the two languages.  It is reviewed and published like any other run."""
+    dataset = dataset_from_sessions(session, test_id, name=f"{test_id} (online)",
+                                    created_by=created_by)
+    return create_run(
+        session, name=name, dataset_ids=[dataset.id], anchor=True,
+        dif={"group": "language", "reference": "zh-TW", "focal": "en"}, created_by=created_by,
+    )
 
 
 def _fit_statistics(params: IrtParameters, scores: np.ndarray, result: Any) -> dict[str, dict[str, Any]]:

@@ -81,6 +81,8 @@ def test_upload_run_report_publish(research_client: FlaskClient,
     c.get("/language/en")
     en = c.get("/research/reports?source=dataset:1&grouping=gender").get_data(as_text=True)
     assert "simple random sampling" in en and "95% interval" in en
+    # the charts come with the page (computed from its report), not by URLs that compute it again
+    assert en.count('src="data:image/svg+xml;base64,') >= 2 and "/research/reports/chart-" not in en
     c.get("/language/zh_Hant_TW")
     csv_text = c.get("/research/reports/groups.csv?source=dataset:1&grouping=gender").get_data(as_text=True)
     assert csv_text.startswith("gender,window,n,mean,se")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ from itembank import config
 from itembank.accounts import audit
 from itembank.bank.models import Calibration
 from itembank.db import unit_of_work
+from itembank.delivery import pretest
 from itembank.delivery.models import Test
 from itembank.delivery.sessions import cat_config
 from itembank.delivery.student_view import render_markdown
@@ -91,7 +94,10 @@ def index() -> str:
     sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
     runs = db.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(20)).all()
     tests = db.scalars(select(Test).order_by(Test.id)).all()
-    return render_template("research/index.html", datasets=sets, runs=runs, tests=tests)
+    seeding = [(t, counts) for t in tests if t.status != "archived"
+               if (counts := pretest.unit_counts(db, t))]
+    return render_template("research/index.html", datasets=sets, runs=runs, tests=tests,
+                           seeding=seeding)
 
 
 # -- data sets ----------------------------------------------------------------------------------
@@ -163,7 +169,47 @@ def export_bank_params(dataset_id: int) -> Response:
                      "application/json")
 
 
+@bp.post("/online-calibration")
+@research_required
+def online_calibration() -> Response:
+    """A data set of a test's online sessions and an anchored run that calibrates its pretest
+    units on the bank's scale."""
+    db = get_db()
+    test_id = request.form.get("test", "")
+    if db.get(Test, test_id) is None:
+        abort(404)
+    with unit_of_work(db):
+        run = calibration_runs.create_online_run(
+            db, test_id, name=_("Online calibration of %(test)s", test=test_id),
+            created_by=current_user.id)
+        audit.record(db, current_user, "calibration.online", f"run:{run.id}", {"test": test_id})
+    return redirect(url_for("research.run", run_id=run.id))
+
+
 # -- calibration runs ---------------------------------------------------------------------------
+
+_SETTINGS = [
+    (re.compile(r"^choose at least one data set"), lambda m: _("Choose at least one data set.")),
+    (re.compile(r"^no data set (\S+)"), lambda m: _("There is no data set %(id)s.", id=m.group(1))),
+    (re.compile(r"^unknown item type or model (\w+): (\S+)"),
+     lambda m: _("The model %(model)s cannot be used for %(type)s.", model=m.group(2), type=m.group(1))),
+    (re.compile(r"^item (\S+) scores 0–(\d+): its type (\w+) needs a partial-credit model"),
+     lambda m: _("Item %(item)s scores 0–%(n)s: choose a partial-credit model (GPCM or GRM) for %(type)s.",
+                 item=m.group(1), n=m.group(2), type=m.group(3))),
+    (re.compile(r"^unknown group column"), lambda m: _("Choose the groups of the DIF analysis from the list.")),
+    (re.compile(r"^give two different groups"), lambda m: _("Give two different groups to compare.")),
+]
+
+
+def settings_message(message: str) -> str:
+    """A calibration run's settings problem (:class:`RunSettingsError`) in the page's language."""
+    for pattern, make in _SETTINGS:
+        match = pattern.search(message)
+        if match:
+            return str(make(match))
+    return message
+
+
 @bp.route("/runs/new", methods=["GET", "POST"])
 @research_required
 def new_run() -> Response | str | tuple[str, int]:
@@ -188,7 +234,7 @@ def new_run() -> Response | str | tuple[str, int]:
             return redirect(url_for("research.run", run_id=run.id))
         except calibration_runs.RunSettingsError as exc:
             db.rollback()
-            error, field = str(exc), exc.field
+            error, field = settings_message(str(exc)), exc.field
     return render_template("research/new_run.html", datasets=sets, error=error, field=field,
                            form=form, defaults=calibration_runs.DEFAULT_MODELS,
                            types=calibration_runs.ITEM_TYPES,
@@ -417,28 +463,39 @@ def report() -> str:
     rep, ctx = _report_from_args()
     tests = db.scalars(select(Test).order_by(Test.id)).all()
     sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
+    # the charts travel in the page (data: URIs): a chart's own URL would compute the report again
+    charts = {} if rep is None else {
+        name: "data:image/svg+xml;base64," + base64.b64encode(_report_svg(rep, name).encode()).decode()
+        for name in ("means", "levels", *(("trends",) if len(rep.windows) > 1 else ()))
+    }
     return render_template("research/report.html", report=rep, tests=tests, datasets=sets,
-                           groupings=reports.GROUPINGS, query=request.args.to_dict(), **ctx)
+                           groupings=reports.GROUPINGS, query=request.args.to_dict(),
+                           charts=charts, **ctx)
 
 
 @bp.get("/reports/chart-<name>.svg")
 @research_required
 def report_chart(name: str) -> Response:
+    if name not in ("means", "levels", "trends"):
+        abort(404)
     rep, _ctx = _report_from_args()
     if rep is None:
         abort(404)
+    return _svg(_report_svg(rep, name))
+
+
+def _report_svg(rep: reports.Report, name: str) -> str:
+    """Chart ``name`` ("means", "levels" or "trends") of a learning-outcome report."""
     label = str(GROUPING_LABELS.get(rep.grouping, rep.grouping))
     if name == "means":
-        return _svg(plots.group_means_svg(rep.groups, title=_("Mean score by %(g)s", g=label),
-                                          y_label=_("Scale score")))
+        return plots.group_means_svg(rep.groups, title=_("Mean score by %(g)s", g=label),
+                                     y_label=_("Scale score"))
     if name == "levels":
-        return _svg(plots.level_shares_svg(rep.groups, rep.level_labels,
-                                           title=_("Students at each level by %(g)s", g=label),
-                                           x_label=_("Percent of students")))
-    if name == "trends":
-        return _svg(plots.trend_svg(rep.trends, title=_("Trend by test window"),
-                                    y_label=_("Scale score"), x_label=_("Test window")))
-    abort(404)
+        return plots.level_shares_svg(rep.groups, rep.level_labels,
+                                      title=_("Students at each level by %(g)s", g=label),
+                                      x_label=_("Percent of students"))
+    return plots.trend_svg(rep.trends, title=_("Trend by test window"),
+                           y_label=_("Scale score"), x_label=_("Test window"))
 
 
 @bp.get("/reports/<kind>.csv")

@@ -72,3 +72,18 @@ def test_create_list_edit_close_archive(database: str) -> None:
         actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["test.create", "test.create", "test.edit", "test.edit", "test.close",
                        "test.archive", "test.create"]
+
+
+def test_edit_pretest_seeding(database: str) -> None:
+    assert run("test", "create", "pilot", "--code", "PILOT26", "--mode", "cat")[0] == 0
+    code, out = run("test", "edit", "pilot", "--pretest", "2", "--pretest-after", "3,8",
+                    "--max-items", "20")
+    assert code == 0, out
+    with session_factory(make_engine(database))() as db:
+        config = db.get_one(Test, "pilot").cat_config
+    assert config["pretest"] == {"count": 2, "after": [3, 8]}
+    assert config["stopping"] == {"max_items": 20}
+    code, out = run("test", "edit", "pilot", "--pretest", "3")  # 2 positions for 3 units
+    assert code == 1 and "pretest.after" in out
+    code, out = run("test", "edit", "pilot", "--pretest-after", "x")
+    assert code == 1 and "--pretest-after" in out
