@@ -1,5 +1,12 @@
-"""Teachers follow their tests live: every session with its status (started, in progress,
-finished, expired), the number of answers, and each student's result and answers.
+"""Teachers follow their tests live: the whole roster of the test's classes with each student's
+status (not started, in progress with the answers and the time left, finished, time up), resume
+code and last activity, and each student's result and answers; and they act on a session (add
+time, end it, unlock it, reset it, grant another attempt) with :mod:`itembank.delivery.control`.
+
+The live list refreshes itself with ``static/teach.js`` (it fetches the list's fragment every
+``REFRESH_SECONDS`` and replaces it); without script the page has a refresh link.  Every action is
+a POST with a CSRF token; ending, resetting and granting ask for confirmation (and a reason) first.
+Who may act on which session is :func:`itembank.delivery.scope.control_clause`, in the query.
 
 What each user sees is narrowed in the queries themselves by :mod:`itembank.orgs.scope`: the tests
 of ``tests_visible_to`` and, within them, only the sessions of ``sessions_visible_to`` (a teacher's
@@ -9,12 +16,21 @@ student keys, never the schools' student ids.  Exports and reports: :mod:`webapp
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_time
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional
 
+from itembank.delivery import control
 from itembank.delivery import scope as session_scope
 from itembank.delivery import sessions as delivery
+from itembank.delivery.live import live_rows
 from itembank.delivery.models import Response, Test, TestSession
 from itembank.orgs import scope
 
@@ -24,7 +40,22 @@ from .i18n import current_language
 bp = Blueprint("teach", __name__, url_prefix="/teach")
 
 TEACHING_ROLES = ("teacher", "school_admin", "researcher", "admin")
-REFRESH_SECONDS = 15
+CONTROLLING_ROLES = ("teacher", "school_admin", "admin")
+REFRESH_SECONDS = 10
+EXTRA_MINUTES = 5
+# actions that change or delete what a student did: asked again, with a reason, before they run
+CONFIRMED_ACTIONS = ("end", "reset", "grant")
+ACTIONS = ("add_time", "unlock", *CONFIRMED_ACTIONS)
+
+
+class ControlForm(FlaskForm):
+    """One action on one session (the action is the button pressed: ``action``)."""
+
+    action = HiddenField()
+    minutes = IntegerField(validators=[Optional(), NumberRange(min=1, max=600)])
+    reason = StringField(_l("Reason (kept in the audit log)"),
+                         validators=[Optional(), Length(max=500)])
+    confirmed = HiddenField()
 
 
 @bp.before_request
@@ -76,13 +107,102 @@ def _test_or_404(test_id: str) -> Test:
     return test
 
 
+def _may_control() -> bool:
+    return bool(current_user.role in CONTROLLING_ROLES)
+
+
+def _live_context(test: Test) -> dict[str, object]:
+    db = get_db()
+    rows = live_rows(
+        db, test,
+        students_where=scope.student_clause(current_user),
+        sessions_where=session_scope.session_clause(current_user),
+    )  # fmt: skip
+    controllable: set[str] = set()
+    if _may_control():
+        controllable = set(db.scalars(
+            select(TestSession.id).where(
+                TestSession.test_id == test.id, session_scope.control_clause(current_user)
+            )
+        ))  # fmt: skip
+    return {
+        "test": test, "rows": rows, "controllable": controllable,
+        "refresh": int(current_app.config.get("TEACH_REFRESH_SECONDS", REFRESH_SECONDS)),
+        "extra_minutes": EXTRA_MINUTES, "updated": format_time(delivery.utcnow(), "medium"),
+        "show_names": scope.may_see_names(current_user),
+        "show_codes": current_user.role != "researcher",
+    }  # fmt: skip
+
+
 @bp.get("/tests/<test_id>")
 def test_sessions(test_id: str) -> str:
     test = _test_or_404(test_id)
-    sessions = delivery.sessions_of_test(
-        get_db(), test.id, where=session_scope.session_clause(current_user)
-    )
-    return render_template("teach/test.html", test=test, sessions=sessions, refresh=REFRESH_SECONDS)
+    return render_template("teach/test.html", **_live_context(test))
+
+
+@bp.get("/tests/<test_id>/live")
+def live(test_id: str) -> str:
+    """The live list alone (teach.js replaces the page's list with it)."""
+    test = _test_or_404(test_id)
+    return render_template("teach/_live.html", **_live_context(test))
+
+
+def _student_name(ts: TestSession) -> str:
+    if ts.student is not None and ts.student.name and scope.may_see_names(current_user):
+        return f"{ts.student.name} ({student_label(ts)})"
+    return student_label(ts)
+
+
+@bp.post("/tests/<test_id>/sessions/<session_id>/control")
+def control_session(test_id: str, session_id: str) -> WerkzeugResponse | tuple[str, int]:
+    """Add time, unlock; or (after a confirmation page) end, reset, grant another attempt."""
+    if not _may_control():
+        abort(403)
+    test = _test_or_404(test_id)
+    db = get_db()
+    where = session_scope.control_clause(current_user)
+    ts = db.scalars(
+        select(TestSession).where(
+            TestSession.id == session_id, TestSession.test_id == test.id, where
+        )
+    ).first()
+    if ts is None:
+        abort(404)
+    form = ControlForm()
+    action = request.form.get("action", "")
+    if action not in ACTIONS or not form.validate_on_submit():
+        abort(400)
+    reason = (form.reason.data or "").strip() or None
+    if action in CONFIRMED_ACTIONS and form.confirmed.data != "yes":
+        return render_template(
+            "teach/confirm.html", test=test, ts=ts, action=action, form=form,
+            student=_student_name(ts),
+        ), 200  # fmt: skip
+    name = _student_name(ts)
+    try:
+        if action == "add_time":
+            minutes = form.minutes.data or EXTRA_MINUTES
+            control.add_time(db, test.id, ts.id, minutes, current_user, reason, where=where)
+            flash(_("%(student)s has %(n)s more minutes.", student=name, n=minutes), "info")
+        elif action == "unlock":
+            control.unlock_session(db, test.id, ts.id, current_user, reason, where=where)
+            flash(_("%(student)s can now continue without the resume code (once).",
+                    student=name), "info")  # fmt: skip
+        elif action == "end":
+            control.end_session(db, test.id, ts.id, current_user, reason, where=where)
+            flash(_("The session of %(student)s has ended.", student=name), "info")
+        elif action == "reset":
+            control.reset_session(db, test.id, ts.id, current_user, reason, where=where)
+            flash(_("The session of %(student)s starts again from the first item.",
+                    student=name), "info")  # fmt: skip
+        else:
+            control.grant_attempt(db, test.id, ts.id, current_user, reason, where=where)
+            flash(_("%(student)s may take the test once more.", student=name), "info")
+    except delivery.SessionNotFound:
+        abort(404)
+    except delivery.InvalidRequest:
+        flash(_("This session is finished: reset it or grant another attempt instead."), "error")
+    return redirect(url_for("teach.test_sessions", test_id=test.id))
 
 
 @bp.get("/tests/<test_id>/sessions/<session_id>")
@@ -100,6 +220,11 @@ def session_detail(test_id: str, session_id: str) -> str:
         select(Response).where(Response.session_id == ts.id).order_by(Response.sequence)
     ).all()
     result = delivery.result_view(ts, current_language())
+    controllable = _may_control() and db.scalar(
+        select(TestSession.id).where(TestSession.id == ts.id, session_scope.control_clause(current_user))
+    ) is not None
     return render_template(
-        "teach/session.html", test=test, ts=ts, responses=responses, result=result
-    )
+        "teach/session.html", test=test, ts=ts, responses=responses, result=result,
+        controllable=controllable, extra_minutes=EXTRA_MINUTES,
+        time_left=delivery.time_left(ts) if ts.status in ("started", "in_progress") else None,
+    )  # fmt: skip

@@ -1,4 +1,5 @@
-"""CLI commands for school rosters: ``itembank roster import`` and ``itembank roster forget``."""
+"""CLI commands for school rosters: ``itembank roster import``, ``itembank roster cards`` and
+``itembank roster forget``."""
 
 from __future__ import annotations
 
@@ -21,12 +22,15 @@ def roster() -> None:
 @roster.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON: cities, schools, classes, students.")
-def import_(path: Path, as_json: bool) -> None:
+@click.option("--passwords/--no-passwords", default=True, show_default=True,
+              help="Give every student without a sign-in password one (printed on login cards).")
+def import_(path: Path, as_json: bool, passwords: bool) -> None:
     """Import ROSTER.csv (city,school,class,student_id,name,grade,language,gender), all or nothing.
 
     New students are added, students who changed class are moved; their past sessions keep the
-    class they were taken in.  Any problem is printed as ROSTER.csv:ROW:COLUMN: message and nothing
-    is written.
+    class they were taken in.  Gender may be M/F, male/female, 男/女, other or empty.  Any problem
+    is printed as ROSTER.csv:ROW:COLUMN: message and nothing is written.  Students get sign-in
+    passwords (unless --no-passwords); print them with `itembank roster cards SCHOOL:CLASS`.
     """
     from itembank.accounts import audit
     from itembank.db import transaction
@@ -36,7 +40,7 @@ def import_(path: Path, as_json: bool) -> None:
     try:
         data = read_roster_file(path)
         with transaction(factory) as session:
-            totals = import_roster(session, data, str(path))
+            totals = import_roster(session, data, str(path), passwords=passwords)
             audit.record(session, audit.cli_actor(), "roster.import", f"roster:{path.name}",
                          totals.as_dict())
     except ProblemsError as exc:
@@ -46,6 +50,64 @@ def import_(path: Path, as_json: bool) -> None:
         click.echo(json.dumps(totals.as_dict()))
     else:
         click.echo("Roster imported. In the database now: " + ", ".join(f"{v} {k}" for k, v in totals.as_dict().items()))
+        if totals.passwords:
+            click.echo(f"{totals.passwords} students got a sign-in password; print their login cards with "
+                       "`itembank roster cards SCHOOL:CLASS --out CARDS.pdf`.")
+
+
+@roster.command("cards")
+@click.argument("school_class", metavar="CLASS")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the PDF.")
+@click.option("--test", "test_id", help="Print this test's access code (and link, with --url).")
+@click.option("--url", help="The address students open, e.g. https://test.example.edu.tw")
+@click.option("--language", type=click.Choice(["zh-TW", "en"]), default="zh-TW", show_default=True,
+              help="The language printed first (cards carry both).")
+@click.option("--new-passwords", is_flag=True,
+              help="Give every student of the class a new password (the old ones stop working).")
+def cards(school_class: str, out: Path, test_id: str | None, url: str | None, language: str,
+          new_passwords: bool) -> None:
+    """Print the login cards of CLASS (SCHOOL:CLASS, or CITY:SCHOOL:CLASS) to a PDF: one card per
+    student with name, student id, class and sign-in password.
+
+    Students without a password get one now; a password is printed the same each time (until
+    --new-passwords).  Every printing is recorded in the audit log.
+    """
+    from itembank.accounts import audit
+    from itembank.db import transaction
+    from itembank.delivery.models import Test
+    from itembank.orgs.cards import class_cards, find_class
+    from itembank.paper.cards import render_login_cards
+
+    factory = open_bank()
+    try:
+        with transaction(factory) as session:
+            klass = find_class(session, school_class)
+            title = code = address = None
+            if test_id is not None:
+                test = session.get(Test, test_id)
+                if test is None:
+                    raise ItembankError(f"there is no test {test_id!r}")
+                title, code = dict(test.title), test.access_code
+                if url:
+                    address = f"{url.rstrip('/')}/?test={test.id}"
+            elif url:
+                address = url
+            entries, issued = class_cards(session, klass, new_passwords=new_passwords)
+            if not entries:
+                raise ItembankError(f"the class {school_class!r} has no students")
+            pdf = render_login_cards(entries, language=language, test_title=title, address=address,
+                                     access_code=code)
+            audit.record(session, audit.cli_actor(), "roster.cards", f"class:{klass.id}",
+                         {"cards": len(entries), "passwords_issued": issued})
+    except ItembankError as exc:
+        raise click.ClickException(str(exc)) from None
+    out.write_bytes(pdf)
+    missing = sum(1 for e in entries if e.password is None)
+    click.echo(f"Wrote {len(entries)} login cards to {out} ({issued} new passwords).")
+    if missing:
+        click.echo(f"{missing} cards say to ask the teacher: their passwords cannot be printed; "
+                   "use --new-passwords to give new ones.")
 
 
 @roster.command("forget")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from itembank.accounts.audit import record
@@ -151,11 +151,12 @@ def set_test_status(
 
 
 def grant_attempt(
-    db: Session, test_id: str, session_id: str, actor: Any, reason: str | None = None
+    db: Session, test_id: str, session_id: str, actor: Any, reason: str | None = None,
+    *, where: ColumnElement[bool] | None = None,
 ) -> None:
     """One more attempt for the student of ``session_id`` at this test."""
     with unit_of_work(db):
-        ts = _session(db, test_id, session_id)
+        ts = _session(db, test_id, session_id, where=where)
         db.add(AttemptGrant(test_id=ts.test_id, identity=ts.identity,
                             granted_by=str(getattr(actor, "username", actor))[:120],
                             reason=(reason or None) and reason[:500]))
@@ -163,8 +164,15 @@ def grant_attempt(
                {"test": ts.test_id, "student": ts.student_key, "reason": reason})
 
 
-def _session(db: Session, test_id: str, session_id: str, *, lock: bool = False) -> TestSession:
+def _session(
+    db: Session, test_id: str, session_id: str, *, lock: bool = False,
+    where: ColumnElement[bool] | None = None,
+) -> TestSession:
+    """The session, read within ``where`` (the actor's scope, :func:`.scope.control_clause`):
+    a session outside it is as unknown as one that does not exist."""
     stmt = select(TestSession).where(TestSession.id == session_id, TestSession.test_id == test_id)
+    if where is not None:
+        stmt = stmt.where(where)
     if lock:
         stmt = stmt.with_for_update()
     ts = db.scalars(stmt.execution_options(populate_existing=True)).first()
@@ -176,13 +184,14 @@ def _session(db: Session, test_id: str, session_id: str, *, lock: bool = False) 
 def add_time(
     db: Session, test_id: str, session_id: str, minutes: int, actor: Any,
     reason: str | None = None, *, now: datetime | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> TestSession:
     """Move an open session's deadline ``minutes`` later (from now if it had none)."""
     if not isinstance(minutes, int) or not 1 <= minutes <= 600:
         raise InvalidRequest("extra time is 1 to 600 minutes")
     now = now or utcnow()
     with unit_of_work(db):
-        ts = _session(db, test_id, session_id, lock=True)
+        ts = _session(db, test_id, session_id, lock=True, where=where)
         state = _state(db, ts, now)
         if state.finished:
             raise InvalidRequest("this session is finished; reset it or grant another attempt")
@@ -197,12 +206,12 @@ def add_time(
 
 def end_session(
     db: Session, test_id: str, session_id: str, actor: Any, reason: str | None = None,
-    *, now: datetime | None = None,
+    *, now: datetime | None = None, where: ColumnElement[bool] | None = None,
 ) -> TestSession:
     """Finish an open session now with the answers it has (as time up)."""
     now = now or utcnow()
     with unit_of_work(db):
-        ts = _session(db, test_id, session_id, lock=True)
+        ts = _session(db, test_id, session_id, lock=True, where=where)
         if ts.status in OPEN_STATUSES:
             ts.deadline = now
             _state(db, ts, now)  # finishes it as expired with its answers
@@ -211,12 +220,13 @@ def end_session(
 
 
 def unlock_session(
-    db: Session, test_id: str, session_id: str, actor: Any, reason: str | None = None
+    db: Session, test_id: str, session_id: str, actor: Any, reason: str | None = None,
+    *, where: ColumnElement[bool] | None = None,
 ) -> TestSession:
     """Let the student's next start resume this session without its code (once); the session
     gets a new resume code, so an old one seen by someone else stops working."""
     with unit_of_work(db):
-        ts = _session(db, test_id, session_id, lock=True)
+        ts = _session(db, test_id, session_id, lock=True, where=where)
         ts.unlocked = True
         ts.resume_code = new_resume_code()
         record(db, actor, "session.unlock", f"session:{ts.id}", {"reason": reason})
@@ -225,13 +235,13 @@ def unlock_session(
 
 def reset_session(
     db: Session, test_id: str, session_id: str, actor: Any, reason: str | None = None,
-    *, now: datetime | None = None,
+    *, now: datetime | None = None, where: ColumnElement[bool] | None = None,
 ) -> TestSession:
     """Start the session again from its first item: its answers are deleted (their number is
     kept in the audit entry), its timer starts again and its token and code are replaced."""
     now = now or utcnow()
     with unit_of_work(db):
-        ts = _session(db, test_id, session_id, lock=True)
+        ts = _session(db, test_id, session_id, lock=True, where=where)
         test = ts.test
         answered = ts.answered
         db.execute(delete(Response).where(Response.session_id == ts.id))

@@ -36,6 +36,7 @@ __all__ = [
     "FINISHED_STATUSES",
     "GroupSummary",
     "aggregate_session_clause",
+    "control_clause",
     "group_summaries",
     "manageable_test_clause",
     "session_clause",
@@ -85,6 +86,34 @@ def session_clause(user: Viewer) -> ColumnElement[bool]:
                 select(Student.id).where(Student.school_id.in_(city_school_ids(user.city_id)))
             ),
         )
+    return false()
+
+
+def control_clause(user: Viewer) -> ColumnElement[bool]:
+    """The where-clause on ``TestSession`` of the sessions ``user`` may act on (add time, end,
+    unlock, reset, grant another attempt): administrators all; teachers the sessions of their
+    classes, school administrators those of their school, and both the off-roster sessions of
+    tests they own (not of the shared, owner-less demo: its sessions are everyone's).
+    Researchers only look."""
+    if user.role == "admin":
+        return true()
+    owned_off_roster = and_(
+        TestSession.class_id.is_(None),
+        TestSession.student_ref.is_(None),
+        TestSession.test_id.in_(select(Test.id).where(Test.owner_id == user.id)),
+    )
+    if user.role == "teacher":
+        return or_(TestSession.class_id.in_(taught_class_ids(user)), owned_off_roster)
+    if user.role == "school_admin" and user.school_id is not None:
+        return or_(
+            TestSession.class_id.in_(school_class_ids(user.school_id)),
+            TestSession.student_ref.in_(
+                select(Student.id).where(Student.school_id == user.school_id)
+            ),
+            owned_off_roster,
+        )
+    if user.role == "school_admin":
+        return owned_off_roster
     return false()
 
 

@@ -91,6 +91,9 @@ class Student(Base):
     gender: Mapped[str | None] = mapped_column(String(16))
     # the student's sign-in password for roster tests (werkzeug hash); None: none issued yet
     password_hash: Mapped[str | None] = mapped_column(String(256))
+    # the random seed the password is derived from with the secret key, so that login cards can
+    # be printed again (itembank.orgs.student_passwords); the password itself is never stored
+    password_seed: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     school: Mapped[School] = relationship(back_populates="students")

@@ -1,7 +1,9 @@
 """Tests, classes and rosters (blueprint ``manage``, /manage): teachers create tests and assign
 them to their classes, school administrators upload their school's roster and link teachers to
 classes, administrators forget a student's personal data; everyone sees results as their scope
-allows (reports and exports in :mod:`.reports`).  Every list is narrowed by :mod:`itembank.orgs.scope`
+allows (reports and exports in :mod:`.reports`).  A test's edit, CAT settings, closing and archiving
+are in :mod:`.lifecycle`; roster templates, login cards and students' new passwords in
+:mod:`.rosters`.  Every list is narrowed by :mod:`itembank.orgs.scope`
 in its query.  :func:`register` binds the blueprint to the app."""
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templa
 
 
 def register(app: Flask) -> None:
-    from . import reports, views  # noqa: F401  (routes)
+    from . import lifecycle, reports, rosters, views  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
 

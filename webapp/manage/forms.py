@@ -84,6 +84,25 @@ class TestForm(ClassesForm):
 
 class RosterForm(FlaskForm):
     roster = FileField(_l("Roster file (CSV, UTF-8)"), validators=[FileRequired()])
+    passwords = BooleanField(
+        _l("Give every student without a password one (printed on the class's login cards)"),
+        default=True,
+    )
+
+
+class CardsForm(FlaskForm):
+    """Print a class's login cards (this may issue passwords: a POST)."""
+
+    test = SelectField(_l("Test whose access code and address the cards show"), coerce=str,
+                       validate_choice=True)
+    language = RadioField(
+        _l("Language printed first (every card carries both)"),
+        choices=[SelectChoice("zh-TW", _l("Chinese")), SelectChoice("en", _l("English"))],
+        default="zh-TW",
+    )
+    new_passwords = BooleanField(
+        _l("Give every student a new password (the old ones stop working)"), default=False
+    )
 
 
 class LinkTeacherForm(FlaskForm):

@@ -32,6 +32,7 @@ from ..database import get_db
 from ..roles import roles_required
 from . import bp
 from .forms import ClassesForm, ConfirmForm, LinkTeacherForm, RosterForm, TestForm
+from .rosters import COLUMNS, TEMPLATES, cards_form, problem_text
 
 STAFF = ("teacher", "school_admin", "admin")
 SCHOOL_ADMINS = ("school_admin", "admin")
@@ -215,10 +216,12 @@ def roster() -> Response | tuple[str, int]:
         own = current_user.school_id if current_user.role == "school_admin" else None
         try:
             with unit_of_work(db):
-                totals = import_roster(db, data, name, school_id=own)
-                audit.record(db, current_user, "roster.import", f"roster:{name}", totals.as_dict())
+                totals = import_roster(db, data, name, school_id=own,
+                                       passwords=bool(form.passwords.data))
+                audit.record(db, current_user, "roster.import", f"roster:{name}",
+                             {**totals.as_dict(), "passwords_issued": totals.passwords})
         except ProblemsError as exc:
-            problems = [str(p) for p in exc.problems]
+            problems = [problem_text(p) for p in exc.problems]
         except ItembankError as exc:
             problems = [str(exc)]
         else:
@@ -228,12 +231,16 @@ def roster() -> Response | tuple[str, int]:
                   classes=totals.classes, students=totals.students),
                 "info",
             )  # fmt: skip
+            if totals.passwords:
+                flash(_("%(n)s students got a sign-in password: print each class's login cards "
+                        "on the class's page.", n=totals.passwords), "info")  # fmt: skip
             return redirect(url_for("manage.index"))
         status = 422
     elif form.is_submitted():
         status = 422
     return render_template(
-        "manage/roster.html", form=form, problems=problems, school=school
+        "manage/roster.html", form=form, problems=problems, school=school, columns=COLUMNS,
+        template_languages=list(TEMPLATES),
     ), status
 
 
@@ -283,7 +290,7 @@ def class_page(class_id: int) -> str:
     link.teacher.choices = _teacher_choices(db, klass)
     return render_template(
         "manage/class.html", klass=klass, students=students, teachers=teachers, link=link,
-        confirm=ConfirmForm(),
+        confirm=ConfirmForm(), cards=cards_form(klass),
     )  # fmt: skip
 
 

@@ -57,7 +57,7 @@ def test_bad_header_and_bad_values() -> None:
            "city,school,class,student_id,name,grade,language,gender" in header_problems
     text = HEADER + "taipei,tp-001,801,S001,A,13,en,robot\n"
     assert problems(text) == ["ROSTER.csv:2:6: grade '13' is not a school grade from 1 to 12",
-                              "ROSTER.csv:2:8: gender 'robot': use female, male, other or leave it empty"]
+                              "ROSTER.csv:2:8: gender 'robot': use M/F, male/female, 男/女, other, or leave it empty"]
     assert problems("") == ["ROSTER.csv:1:1: the roster is empty; the first row must be "
                             "city,school,class,student_id,name,grade,language,gender"]
 
@@ -139,3 +139,80 @@ def test_cli_roster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_ur
     assert result.exit_code == 0 and "pseudonym s-" in result.output
     result = runner.invoke(main, ["roster", "forget", "nobody"])
     assert result.exit_code == 1 and "no student 'nobody'" in result.output
+
+
+def test_gender_codes_of_school_systems_are_accepted() -> None:
+    from itembank.orgs.roster import parse_roster
+
+    codes = ["M", "f", "Male", "FEMALE", "男", "女", "", "other"]
+    text = HEADER + "".join(f"taipei,tp-001,801,G{i},A,8,en,{g}\n" for i, g in enumerate(codes))
+    rows = parse_roster(text.encode(), "ROSTER.csv")
+    assert [r.gender for r in rows] == ["male", "female", "male", "female", "male", "female", None,
+                                        "other"]
+
+
+def test_problems_carry_their_kind_and_values_for_a_translation() -> None:
+    from itembank.orgs.roster import RosterProblem, parse_roster
+
+    with pytest.raises(ProblemsError) as caught:
+        parse_roster((HEADER + "taipei,tp-001,801,S001,A,13,en,robot\n").encode(), "R.csv")
+    found = {(p.line, p.column, p.kind): p.params for p in caught.value.problems
+             if isinstance(p, RosterProblem)}
+    assert found == {(2, 6, "grade"): {"value": "13"}, (2, 8, "gender"): {"value": "robot"}}
+
+
+def test_an_import_with_passwords_gives_each_student_one_once(session_factory) -> None:
+    from itembank.orgs.student_passwords import card_password, password_matches
+
+    with session_factory() as s, s.begin():
+        totals = import_roster(s, ROSTER.encode(), "ROSTER.csv", passwords=True)
+        assert totals.passwords == 5
+    with session_factory() as s, s.begin():
+        student = s.scalars(select(Student).where(Student.name == "王小明")).one()
+        first = card_password(student)
+        assert first is not None and len(first) == 9 and first[4] == "-"
+        assert password_matches(student.password_hash, first.lower().replace("-", " "))
+        assert not password_matches(student.password_hash, "ABCD-EFGH")
+        assert import_roster(s, ROSTER.encode(), "ROSTER.csv", passwords=True).passwords == 0
+    with session_factory() as s:
+        student = s.scalars(select(Student).where(Student.name == "王小明")).one()
+        assert card_password(student) == first  # printed again: the same password
+
+
+def test_cli_login_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    import subprocess
+
+    from itembank.db import make_engine, session_factory
+    from itembank.orgs.student_passwords import card_password
+
+    monkeypatch.setenv("ITEMBANK_DATABASE_URL", database_url)
+    runner = CliRunner()
+    path = tmp_path / "ROSTER.csv"
+    path.write_text(ROSTER, encoding="utf-8")
+    result = runner.invoke(main, ["roster", "import", str(path)])
+    assert result.exit_code == 0 and "5 students got a sign-in password" in result.output
+    result = runner.invoke(main, ["test", "create", "t-801", "--code", "T801-SPRING",
+                                  "--title", "Class 801"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "cards.pdf"
+    result = runner.invoke(main, ["roster", "cards", "tp-001:801", "--out", str(out), "--test", "t-801",
+                                  "--url", "https://test.example.edu.tw", "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 login cards" in result.output and "(0 new passwords)" in result.output
+    text = "".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine)() as s:
+            passwords = [card_password(st) for st in s.scalars(
+                select(Student).where(Student.name.in_(["王小明", "陳怡君"])))]
+    finally:
+        engine.dispose()
+    assert all(p and p in text for p in passwords)
+    assert "王小明" in text and "T801SPRING" in text and "https://test.example.edu.tw/?test=t-801" in text
+    assert "林大同" not in text  # class 901 of another school
+    result = runner.invoke(main, ["roster", "cards", "tp-001:801", "--out", str(out), "--new-passwords"])
+    assert result.exit_code == 0 and "(2 new passwords)" in result.output
+    for bad in ("nowhere:801", "801"):
+        result = runner.invoke(main, ["roster", "cards", bad, "--out", str(out)])
+        assert result.exit_code == 1 and ("no class" in result.output or "SCHOOL:CLASS" in result.output)
