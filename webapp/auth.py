@@ -20,7 +20,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, login_required, login_user, logout_user
@@ -121,7 +120,7 @@ def login() -> Response | str:
         db = get_db()
         username, address = form.username.data, request.remote_addr
         if security.login_locked(db, username, address):  # shared by all workers (database)
-            flash(security.locked_message(str(get_locale() or "")), "error")
+            flash(security.locked_message(), "error")
             return render_template("auth/login.html", form=form), 429  # type: ignore[return-value]
         user = db.scalars(select(User).where(User.username == form.username.data.strip())).first()
         ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)

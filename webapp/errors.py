@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .roles import forbidden_message
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
@@ -35,10 +37,14 @@ def init_app(app: Flask) -> None:
                     413, "too_large", f"the body is larger than {limit // 1024} KB; nothing was read"
                 )
             return json_error(status, code, exc.description or exc.name)
+        if status == 403:
+            return render_template("error.html", status=403, message=forbidden_message()), 403
         messages = {
             404: _("There is no page at this address."),
             405: _("This page cannot be used this way."),
             400: _("The request could not be understood."),
+            413: _("What was sent is larger than this site accepts; send a smaller file."),
+            429: _("Too many requests; wait a minute and try again."),
         }
         message = messages.get(status, _("Something went wrong."))
         return render_template("error.html", status=status, message=message), status

@@ -2,12 +2,19 @@
 
 Flask-Babel locales are ``zh_Hant_TW`` and ``en``; item content uses the bank's codes ``zh-TW``
 and ``en``.  During a test the pages follow the session's language.
+
+The form library's own messages ("This field is required.") come from our ``wtforms`` catalog
+(``translations/zh_Hant_TW/LC_MESSAGES/wtforms.po``), not from WTForms' bundled ones: Flask-WTF
+asks WTForms' catalogs for ``zh_Hant_TW``, which gettext expands to ``zh`` (Simplified Chinese).
+See docs/i18n.md.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from babel import support
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request, url_for
 from flask_babel import get_locale
 
@@ -16,6 +23,7 @@ LOCALES = {"zh_Hant_TW": "zh-TW", "en": "en"}  # Babel locale -> content languag
 HTML_LANG = {"zh_Hant_TW": "zh-Hant-TW", "en": "en"}
 COOKIE = "lang"
 COOKIE_AGE = 365 * 24 * 3600
+FORM_MESSAGES = Path(__file__).resolve().parent / "translations"  # <locale>/LC_MESSAGES/wtforms.mo
 
 bp = Blueprint("i18n", __name__)
 
@@ -57,8 +65,40 @@ def switch(code: str) -> Response:
     return response
 
 
+class FormMessages:
+    """WTForms' validator messages in the language of the page, looked up when a message is made
+    (so a test page that switches to its session's language mid-request is followed).  A locale
+    without a ``wtforms`` catalog here (``en``) shows WTForms' English text."""
+
+    _catalogs: dict[str, support.NullTranslations] = {}
+
+    def _catalog(self) -> support.NullTranslations:
+        locale = str(get_locale() or DEFAULT_LOCALE)
+        catalog = self._catalogs.get(locale)
+        if catalog is None:
+            catalog = support.Translations.load(str(FORM_MESSAGES), [locale], domain="wtforms")
+            self._catalogs[locale] = catalog
+        return catalog
+
+    def ugettext(self, string: str) -> str:
+        return self._catalog().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog().ungettext(singular, plural, n)
+
+
+FORM_TRANSLATIONS = FormMessages()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+    @app.before_request
+    def _form_messages() -> None:
+        # Flask-WTF (WTF_I18N_ENABLED, its default) takes the translations of every form from
+        # ``request.wtforms_translations`` when set, else loads WTForms' bundled catalog for
+        # get_locale(); setting it here gives every FlaskForm our catalog, with no change to forms.
+        request.wtforms_translations = FORM_TRANSLATIONS  # type: ignore[attr-defined]
 
     @app.context_processor
     def _languages() -> dict[str, object]:

@@ -170,10 +170,6 @@ def input_problem(max_field: int) -> str | None:
 # and every host behind the proxy counts the same attempts.  After ``login_max_failures`` failures
 # within ``login_lock_minutes`` the pair is locked until the oldest of them leaves the window; the
 # password is not even checked meanwhile.  A success clears the pair's failures.
-LOCKED_MESSAGES = {
-    "zh-TW": "登入失敗次數過多，請於 {minutes} 分鐘後再試，或請管理員協助。",
-    "en": "Too many failed attempts. Try again in {minutes} minutes, or ask an administrator.",
-}
 
 
 def _login_key(username: str, address: str | None) -> tuple[str, str]:
@@ -205,6 +201,7 @@ def note_login(db: Session, username: str, address: str | None, succeeded: bool)
                             created_at=datetime.now(UTC)))
 
 
-def locked_message(language: str) -> str:
-    text = LOCKED_MESSAGES["zh-TW" if language.lower().startswith("zh") else "en"]
-    return text.format(minutes=config.load().login_lock_minutes)
+def locked_message() -> str:
+    """What a locked login says, in the page's language."""
+    return _("Too many failed attempts with this username. Try again in %(minutes)s minutes, "
+             "or ask your school's or city's administrator to help.", minutes=config.load().login_lock_minutes)

@@ -196,8 +196,11 @@ def test_form_problems_are_shown_beside_their_fields(people: Flask, client: Flas
     reply = edit_post(client, "T-03", {"u.items.0.prompt.en": "  ", "u.metadata.estimated_minutes": "many"})
     assert reply.status_code == 422
     page = reply.get_data(as_text=True)
-    assert 'id="f-items-0-prompt-en-err"' in page and "text is blank" in page
+    assert 'id="f-items-0-prompt-en-err"' in page
+    assert "Question 1, question text (English) must not be empty." in page  # a sentence, no internal path
     assert 'id="f-metadata-estimated_minutes-err"' in page
+    assert "Minutes a student needs must be a whole number." in page
+    assert ">items.0.prompt.en<" not in page  # the summary links the sentence, not the field's path
     assert latest(people, "T-03")[0] == 1
 
 
@@ -215,8 +218,9 @@ def test_yaml_editor_reports_like_validate(people: Flask, client: FlaskClient) -
 
     _unit, _doc, problems = parse_unit_text(broken, "T-02.yaml")
     shown = reply.get_data(as_text=True)
-    assert problems and all(str(escape(p.message)) in shown for p in problems)
-    assert f"line {problems[0].line}, column {problems[0].column}" in shown
+    # at the place validate names, as a sentence that names the field (webapp/authoring/problems.py)
+    assert problems and all(f"line {p.line}, column {p.column}" in shown for p in problems)
+    assert str(escape("Question 1, cognitive process must be one of")) in shown
     changed = text.replace("en: Test unit 2", "en: Test unit two")
     reply = client.post("/author/units/T-02/yaml", data={"yaml": changed, "csrf_token": csrf_token(page)})
     assert reply.status_code == 302

@@ -19,7 +19,7 @@ def _translated(value) -> bool:
     return any(value) if isinstance(value, list | tuple) else bool(value)
 
 
-CATALOGS = sorted((REPO / "webapp").rglob("LC_MESSAGES/messages.po"))
+CATALOGS = sorted((REPO / "webapp").rglob("LC_MESSAGES/*.po"))  # messages, and wtforms (form library)
 
 
 def test_there_are_catalogs_for_both_languages() -> None:

@@ -276,7 +276,9 @@ def test_answers_typed_in_student_by_student(app: Flask, client: FlaskClient, pe
     # a bad answer is refused and the list keeps what it had
     bad = dict(data, person_id="typed-1", answers=answers)
     reply = client.post("/print/paper/entry?language=en", data=bad)
-    assert reply.status_code == 422 and "duplicate person_id" in reply.get_data(as_text=True)
+    shown = reply.get_data(as_text=True)  # in the page's language (webapp/printing/messages.py)
+    assert reply.status_code == 422
+    assert "person_id typed-1 重複出現" in shown or "The person_id typed-1 appears twice" in shown
     reply = client.post("/print/paper/entry?language=en", data={
         "csrf_token": data["csrf_token"], "answers": answers, "action": "save", "name": "typed"})
     assert reply.status_code == 302

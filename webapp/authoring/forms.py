@@ -305,6 +305,21 @@ class FieldErrors:
             message = problem.message if isinstance(problem, Problem) else problem
             self.all.append(field_of(message))
         self._taken: set[int] = set()
+        self._sentences: set[int] = set()  # messages that name their field themselves
+
+    def add_sentence(self, field: str, sentence: str) -> None:
+        """A message that names its field by label: shown without the field's path."""
+        self._sentences.add(len(self.all))
+        self.all.append((field, sentence))
+
+    def extend(self, other: FieldErrors) -> None:
+        offset = len(self.all)
+        self.all.extend(other.all)
+        self._sentences.update(i + offset for i in other._sentences)
+
+    def _shown(self, i: int) -> str:
+        field, message = self.all[i]
+        return message if i in self._sentences or not field else f"{field}: {message}"
 
     def __bool__(self) -> bool:
         return bool(self.all)
@@ -322,9 +337,10 @@ class FieldErrors:
         for i, (field, message) in enumerate(self.all):
             if i not in self._taken and (field == prefix or field.startswith(prefix + ".") or prefix == ""):
                 self._taken.add(i)
-                out.append(f"{field}: {message}" if field and field != prefix else message)
+                out.append(message if field == prefix else self._shown(i))
         return out
 
     @property
     def summary(self) -> list[tuple[str, str]]:
-        return list(self.all)
+        """(field, message as shown) of every problem, for the list at the top of the page."""
+        return [(field, self._shown(i)) for i, (field, _message) in enumerate(self.all)]

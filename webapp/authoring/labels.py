@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..roles import ROLE_NAMES
+
 DIMENSIONS = {
     "examine_issues": _l("Examine local, global and intercultural issues"),
     "understand_perspectives": _l("Understand and appreciate perspectives"),
@@ -40,11 +42,7 @@ ACTIONS = {
     "approve": _l("approved"), "return": _l("returned to the author"), "retire": _l("retired"),
     "comment": _l("commented"), "verify": _l("verified a translation"), "import": _l("imported"),
 }
-ROLES = {
-    "student": _l("student"), "teacher": _l("teacher – author"), "reviewer": _l("reviewer"),
-    "translator": _l("translator"), "researcher": _l("researcher"), "school_admin": _l("school administrator"),
-    "admin": _l("administrator"),
-}
+ROLES = ROLE_NAMES
 LANGUAGE_NAMES = {"zh-TW": _l("Traditional Chinese"), "en": _l("English")}
 STEP_DONE = {
     "submit": _l("Submitted for review."), "approve": _l("Approved: this version is now in use."),

@@ -8,11 +8,13 @@ Every page checks the role with :func:`webapp.roles.roles_required`; the rules t
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from itembank.accounts import audit
@@ -30,20 +32,22 @@ from itembank.bank.models import Unit, UnitVersion
 from itembank.bank.queries import unit_schema
 from itembank.bank.schema import Unit as UnitSchema
 from itembank.bank.stats import bank_stats
-from itembank.bank.validation import parse_unit_text
+from itembank.bank.validation import schema_errors
 from itembank.bank.yaml_export import dump_yaml
+from itembank.bank.yaml_source import parse_yaml
 from itembank.db import unit_of_work
 from itembank.delivery.student_view import item_view
 from itembank.errors import Problem, ProblemsError
 
 from ..database import get_db
 from ..i18n import current_language
-from ..roles import has_role, roles_required
+from ..roles import forbidden_message, has_role, roles_required
 from . import bp, labels
 from .bank import Filters, information_svg, search, status_counts
 from .diff import side_by_side
 from .forms import FieldErrors, NotATextField, apply_action, new_unit, overlay_texts, parse_form
 from .media import UploadError, check_image, image_src
+from .problems import sentence, source_message
 
 PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'none'"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -80,8 +84,7 @@ def _labels() -> dict[str, Any]:
 
 @bp.errorhandler(403)
 def _forbidden(_exc: Exception) -> tuple[str, int]:
-    return render_template("error.html", status=403,
-                           message=_("Your role does not allow this page.")), 403
+    return render_template("error.html", status=403, message=forbidden_message()), 403
 
 
 # -- the bank --------------------------------------------------------------------------------------
@@ -220,9 +223,33 @@ def print_preview(unit_id: str, number: int) -> Response:
 
 
 # -- the editor --------------------------------------------------------------------------------------------
-def _validate(content: dict[str, Any], name: str) -> tuple[UnitSchema | None, list[Problem]]:
-    unit_obj, _doc, problems = parse_unit_text(dump_yaml(content), name)
-    return unit_obj, problems
+def _check(text: str, name: str) -> tuple[UnitSchema | None, list[tuple[Problem, str]]]:
+    """The unit in ``text`` (as :func:`~itembank.bank.validation.parse_unit_text` reads it), or its
+    problems in the page's language, each with its field's path ("items.0.prompt.en", or "")."""
+    doc, problems = parse_yaml(text, name)
+    out = [(replace(p, message=source_message(p.message)), "") for p in problems]
+    if doc is None:
+        return None, out
+    if not isinstance(doc.data, dict):
+        return None, [*out, (Problem(name, 1, 1, source_message("a unit file holds one mapping")), "")]
+    try:
+        unit_obj = UnitSchema.model_validate(doc.data)
+    except ValidationError as exc:
+        for error in schema_errors(doc, exc):
+            line, col = doc.place(error.loc)
+            out.append((Problem(name, line, col, sentence(error, doc.data)), ".".join(str(p) for p in error.loc)))
+        return None, out
+    return (unit_obj if not out else None), out
+
+
+def _validate(content: dict[str, Any], name: str) -> tuple[UnitSchema | None, FieldErrors]:
+    """The unit the form describes, or its problems by field; schema errors become sentences that
+    name the field by its label in the page's language (:mod:`webapp.authoring.problems`)."""
+    unit_obj, problems = _check(dump_yaml(content), name)
+    errors = FieldErrors()
+    for problem, field in problems:
+        errors.add_sentence(field, problem.message)
+    return unit_obj, errors
 
 
 def _upload(form_errors: FieldErrors) -> tuple[dict[str, bytes], dict[str, Any] | None]:
@@ -332,8 +359,8 @@ def _editor(row: Unit | None, content: dict[str, Any]) -> Response | str:
             if translator_only or not apply_action(content, action):
                 abort(400)
         else:
-            unit_obj, problems = _validate(content, f"{content.get('id') or 'unit'}.yaml")
-            errors.all.extend(FieldErrors(problems).all)
+            unit_obj, found = _validate(content, f"{content.get('id') or 'unit'}.yaml")
+            errors.extend(found)
             if unit_obj is not None and not errors and action == "preview":
                 views = {lang: _student_views(unit_obj, _media_for(row, content, new_images), lang)
                          for lang in ("zh-TW", "en")}
@@ -364,9 +391,11 @@ def _yaml_editor(row: Unit | None, text: str) -> Response | str:
     if request.method == "POST":
         text = request.form.get("yaml", "")[:500_000]
         name = f"{row.id if row else 'unit'}.yaml"
-        unit_obj, _doc, problems = parse_unit_text(text, name)
+        unit_obj, found = _check(text, name)
+        problems = [p for p, _field in found]
         if unit_obj is not None and row is not None and unit_obj.id != row.id:
-            problems.append(Problem(name, 1, 1, f"id: this page edits unit {row.id}; the id cannot change here"))
+            problems.append(Problem(name, 1, 1, _("This page edits unit %(id)s; its id cannot change here.",
+                                                  id=row.id)))
         if unit_obj is not None and not problems:
             errors = FieldErrors()
             if _save(get_db(), unit_obj, {}, translator_only, errors):

@@ -2,9 +2,10 @@
 admin (students never reach a booklet page, a key or a coding guide).
 
 Rendering a booklet takes ~1-7 s, so each PDF is rendered when it is asked for.  The complete set
-of booklets (13 booklets of the demo bank: 40-90 s) is longer than a web request may take (the
-gunicorn worker timeout is 30 s): the pack offered here holds the design, the ANSWERS.csv template
-and the teacher materials, and ``itembank booklets`` prints the full set (docs/paper-forms.md)."""
+of booklets (13 booklets of the demo bank) is longer than a web request may take (the gunicorn
+worker timeout is 30 s): "download all" queues a background job (:mod:`itembank.paper.set_job`,
+run by ``itembank worker`` in parallel processes) whose page shows its progress, as a calibration
+run's does, and offers the ZIP when it is done."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,15 +28,16 @@ from itembank.bank import csv_export
 from itembank.bank.schema import LANGUAGES
 from itembank.db import unit_of_work
 from itembank.errors import DataFileError
+from itembank.paper import set_job
 from itembank.paper.design import Design, design_document
 from itembank.paper.render import KINDS, render_booklet, render_teacher_materials
-from itembank.research import datasets
-from itembank.research.models import Dataset
+from itembank.research import datasets, jobs
+from itembank.research.models import Dataset, Job
 
 from ..database import get_db
 from ..i18n import current_language
 from ..roles import roles_required
-from . import PRINT_ROLES, bp, paper
+from . import PRINT_ROLES, bp, messages, paper
 from .bank import (
     ChoiceError,
     DesignChoice,
@@ -50,6 +52,8 @@ print_required = roles_required(*PRINT_ROLES)
 LANGUAGE_NAMES = {"zh-TW": "中文（臺灣）", "en": "English"}
 HTML_LANG = {"zh-TW": "zh-Hant-TW", "en": "en"}
 KIND_LABELS = {"answer-key": _l("Answer key"), "coding-guide": _l("Coding guide")}
+JOB_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"),
+              "failed": _l("failed")}
 TYPE_LABELS = {
     "single_choice": _l("Single choice"), "multiple_choice": _l("Multiple choice"),
     "complex_choice": _l("Complex choice"), "short_response": _l("Short response"),
@@ -85,7 +89,7 @@ def _design(bank: PrintBank, choice: DesignChoice) -> Design:
     try:
         return build_design(bank, choice)
     except ValueError as exc:
-        abort(Response(_("This design cannot be built: %(reason)s", reason=str(exc)), 400,
+        abort(Response(_("This design cannot be built: %(reason)s", reason=messages.message(str(exc))), 400,
                        mimetype="text/plain"))
 
 
@@ -139,7 +143,7 @@ def index() -> str | tuple[str, int]:
     try:
         design = build_design(bank, choice)
     except ValueError as exc:
-        error = _("This design cannot be built: %(reason)s", reason=str(exc))
+        error = _("This design cannot be built: %(reason)s", reason=messages.message(str(exc)))
         return render_template("printing/index.html", bank=bank, design=None, error=error,
                                choice=choice), 400
     clusters = design.cluster_by_id
@@ -218,6 +222,50 @@ def teacher_pack() -> Response:
     return _download(buf.getvalue(), f"teacher-pack-{choice.language}.zip", "application/zip")
 
 
+# -- the whole set, as a background job ---------------------------------------------------------
+@bp.post("/sets")
+@print_required
+def start_set() -> Response:
+    _bank, choice, _design_ = _loaded()  # refuses a design that cannot be built, here and now
+    db = get_db()
+    with unit_of_work(db):
+        job = set_job.enqueue_set(db, language=choice.language, clusters=choice.clusters,
+                                  positions=choice.positions, blocks=choice.blocks,
+                                  test_name=choice.test_name, created_by=current_user.id)
+        job_id = job.id
+    return redirect(url_for("print.booklet_set", job_id=job_id, **choice.query()))
+
+
+def _own_set(job_id: int) -> Job:
+    job = get_db().get(Job, job_id)
+    if (job is None or job.kind != set_job.JOB_KIND
+            or (job.created_by != current_user.id and current_user.role != "admin")):
+        abort(404)
+    return job
+
+
+@bp.get("/sets/<int:job_id>")
+@print_required
+def booklet_set(job_id: int) -> str:
+    job = _own_set(job_id)
+    choice = _choice()
+    return render_template("printing/set.html", job=job, choice=choice, q=choice.query(),
+                           waiting=jobs.waiting_for_worker(get_db(), job), JOB_LABELS=JOB_LABELS,
+                           filename=set_job.set_filename(job.payload or {}))
+
+
+@bp.get("/sets/<int:job_id>.zip")
+@print_required
+def booklet_set_zip(job_id: int) -> Response:
+    job = _own_set(job_id)
+    path = set_job.set_path(job.id, Path(current_app.instance_path))
+    if job.status != "done" or not path.is_file():
+        abort(404)
+    audit.record_now(get_db(), current_user, "keys.export", "teacher:set",
+                     {"language": (job.payload or {}).get("language")})
+    return _download(path.read_bytes(), set_job.set_filename(job.payload or {}), "application/zip")
+
+
 # -- paper answers back to data -----------------------------------------------------------------
 def _paper_design(bank: PrintBank, choice: DesignChoice) -> Design:
     file = request.files.get("design")
@@ -259,7 +307,7 @@ def _store(bank: PrintBank, choice: DesignChoice, data: bytes, filename: str, na
             ds_id = ds.id
     except DataFileError as exc:
         db.rollback()
-        return render_template(template, choice=choice, q=choice.query(), problems=exc.problems[:50],
+        return render_template(template, choice=choice, q=choice.query(), problems=messages.problems(exc.problems[:50]),
                                n_problems=len(exc.problems), **context), 422
     flash(_("Data set %(name)s stored: %(persons)s persons, %(responses)s responses.",
             name=name, persons=ds.n_persons, responses=ds.n_responses), "info")
@@ -317,7 +365,7 @@ def paper_entry() -> str | tuple[str, int] | Response:
         try:
             paper.score(candidate.encode(), "ANSWERS.csv", design, bank.units)
         except DataFileError as exc:
-            problems, status = exc.problems, 422
+            problems, status = messages.problems(exc.problems), 422
         else:
             answers = candidate
             flash(_("Answers of %(person)s added (%(count)s students so far).", person=person,
