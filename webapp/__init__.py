@@ -13,7 +13,7 @@ from flask import Flask
 
 from itembank import config
 
-from . import database, errors, i18n, security, templating
+from . import comfort, database, errors, i18n, security, templating
 from .extensions import babel, csrf, login_manager
 
 HERE = Path(__file__).resolve().parent
@@ -71,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    comfort.init_app(app)
 
     from . import api, auth, authoring, deliver, manage, teach
 

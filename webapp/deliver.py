@@ -3,10 +3,16 @@ answer each item beside its unit's stimulus (every answer saved the moment it is
 plain form POST), and see their result.  The browser holds only the session id and token (in the
 signed session cookie); a reload, a lost connection or a server restart resumes at the same item,
 and joining again with the same student id resumes the same session.
+
+Every page works without script.  The test page's script (static/test.js) adds a live countdown,
+drafts (``POST /test/draft``), a queue that resends an answer until the server confirms it (the
+same ``POST /test/answer`` asked for JSON), and a status check (``GET /test/status``) that notices
+when the session was taken over by another device or ended by the teacher.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 from typing import Any
@@ -17,6 +23,7 @@ from flask import (
     abort,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -34,7 +41,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from itembank.bank.models import MediaFile
 from itembank.delivery import sessions as delivery
 from itembank.delivery.cat_bank import BankUnavailableError
-from itembank.delivery.scoring import ResponseShapeError
+from itembank.delivery.scoring import ResponseShapeError, is_blank
 from itembank.delivery.student_view import item_view
 
 from .database import get_db
@@ -42,7 +49,7 @@ from .i18n import COOKIE, COOKIE_AGE, current_language, locale_for
 
 bp = Blueprint("deliver", __name__)
 
-KEY = "delivery"  # the signed-cookie entry: {"id", "token", "intro"}
+KEY = "delivery"  # the signed-cookie entry: {"id", "token", "intro", "language", "resume"}
 
 
 class JoinForm(FlaskForm):
@@ -126,7 +133,13 @@ def join() -> Response | str:
             return render_template("deliver/join.html", form=form), 422
         state = started.state
         session.permanent = True
-        session[KEY] = {"id": state.session.id, "token": started.token, "intro": started.resumed}
+        session[KEY] = {
+            "id": state.session.id,
+            "token": started.token,
+            "intro": started.resumed,
+            "language": state.session.language,
+            "resume": state.session.resume_code,
+        }
         response = redirect(url_for("deliver.current"))
         response.set_cookie(
             COOKIE,
@@ -140,15 +153,51 @@ def join() -> Response | str:
     return render_template("deliver/join.html", form=form), status
 
 
+def _wants_json() -> bool:
+    """The test page's script asks for JSON; a plain form post gets pages and redirects."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+
+
 def _state() -> delivery.SessionState | None:
+    """The remembered session's state; None without one.  SessionTakenOver propagates (its
+    handler below tells the student where the session went)."""
     remembered = _remembered()
     if remembered is None:
         return None
     try:
         return delivery.session_state(get_db(), remembered["id"], remembered["token"])
+    except delivery.SessionTakenOver:
+        raise
     except delivery.SessionNotFound:
         _forget()
         return None
+
+
+@bp.errorhandler(delivery.SessionTakenOver)
+def _taken_over(exc: delivery.SessionTakenOver) -> Response | tuple[Response, int]:
+    """The student resumed the session on another device: say so here, and how to come back."""
+    remembered = _remembered() or {}
+    _forget()
+    _use_language(remembered.get("language") or current_language())
+    if remembered.get("resume"):
+        message = _(
+            "This test was continued on another device, so it has stopped on this one. To "
+            "continue here, enter your access code and student ID again with your resume code "
+            "%(code)s.",
+            code=remembered["resume"],
+        )
+    else:
+        message = _(
+            "This test was continued on another device, so it has stopped on this one. To "
+            "continue here, enter your access code and student ID again with your resume code."
+        )
+    if _wants_json():
+        body = jsonify(status="taken_over", message=message, next=url_for("deliver.join"))
+        return body, 409
+    flash(message, "error")
+    return redirect(url_for("deliver.join"))
 
 
 @bp.get("/test")
@@ -172,36 +221,60 @@ def _page(state: delivery.SessionState) -> dict[str, Any]:
     language = ts.language
     left = delivery.time_left(ts)
     minutes_left = math.ceil(left.total_seconds() / 60) if left is not None else None
-    config = delivery.cat_config(test)
+    deadline = delivery.deadline_of(ts)
+    # seconds rounded up: the page's countdown must never reach zero before the server's deadline
     return {
         "state": state,
         "test_title": test.title.get(language) or test.title.get("en") or test.id,
         "time_limit": test.time_limit_minutes,
         "minutes_left": minutes_left,
+        "seconds_left": math.ceil(left.total_seconds()) if left is not None else None,
+        "deadline": deadline.isoformat() if deadline is not None else None,
         "total": len(test.items or ()) if test.kind == "fixed" else None,
-        "max_items": config.stopping.max_items if test.kind == "adaptive" else None,
+        "max_items": delivery.length_bound(get_db(), test) if test.kind == "adaptive" else None,
         "language": language,
         "resume_code": ts.resume_code,
+        # names this session's answers in the page script's queue (a shared computer may hold
+        # another student's unsent answer; it is never sent with this session's cookie)
+        "queue_key": hashlib.sha256(ts.id.encode()).hexdigest()[:16],
     }
 
 
 def _item_page(
-    state: delivery.SessionState, error: str | None = None, previous: Any = None, status: int = 200
+    state: delivery.SessionState,
+    error: str | None = None,
+    previous: Any = None,
+    status: int = 200,
+    *,
+    confirm_blank: bool = False,
+    response_id: str | None = None,
 ) -> tuple[str, int]:
+    """The current item; ``confirm_blank`` asks "submit without an answer?" once (the posted
+    response id is kept, so confirming records the same answer once)."""
     assert state.item is not None
     entry = state.item
     prefix = url_for("deliver.media", digest="x").removesuffix("x")
     view = item_view(entry.item, entry.unit, state.session.language, entry.media, prefix)
+    ts = state.session
+    if previous is None and ts.draft_item == entry.item.id:
+        previous = ts.draft_response  # the answer being written when the page was left
     html = render_template(
         "deliver/item.html",
         item=view,
         number=state.answered + 1,
-        response_id=secrets.token_urlsafe(12),
+        response_id=response_id or secrets.token_urlsafe(12),
         error=error,
         previous=previous,
+        confirm_blank=confirm_blank,
         **_page(state),
     )
     return html, status
+
+
+def _blank_question(item_type: str, response: Any) -> str:
+    if item_type == "complex_choice" and not is_blank(response):
+        return _("Some statements have no answer. Submit anyway?")
+    return _("You have not answered this question. Submit without an answer?")
 
 
 @bp.post("/test/start")
@@ -212,41 +285,75 @@ def start() -> Response:
     return redirect(url_for("deliver.current"))
 
 
-def _response_from_form(item_type: str, view: dict[str, Any]) -> tuple[Any, str | None]:
-    """The response of the posted form in the API's shape, or an error message for the student."""
+def _response_from_form(item_type: str, view: dict[str, Any]) -> Any:
+    """The response of the posted form in the API's shape (None: no option chosen); the
+    statements of a complex choice left without an answer are left out."""
     form = request.form
     if item_type == "single_choice":
-        value = form.get("response")
-        return (value, None) if value else (None, _("Please choose an answer."))
+        return form.get("response") or None
     if item_type == "multiple_choice":
-        return form.getlist("response"), None
+        return form.getlist("response")
     if item_type == "complex_choice":
         answers = {s["id"]: form.get(f"s-{s['id']}") for s in view["statements"]}
-        if any(v is None for v in answers.values()):
-            given = {k: v for k, v in answers.items() if v is not None}
-            return given, _("Please choose an answer for every statement.")
-        return answers, None
-    return form.get("response", ""), None
+        return {k: v for k, v in answers.items() if v is not None}
+    return form.get("response", "")
+
+
+def _incomplete(item_type: str, response: Any, view: dict[str, Any]) -> bool:
+    """Blank, or (a complex choice) some statement without an answer: ask once before saving."""
+    if is_blank(response):
+        return True
+    return item_type == "complex_choice" and len(response) < len(view["statements"])
+
+
+def _go(endpoint: str, status: str) -> Response | tuple[Response, int]:
+    """Where the student goes next: a redirect for a form post, JSON for the page's script."""
+    if _wants_json():
+        return jsonify(status=status, next=url_for(endpoint)), 200
+    return redirect(url_for(endpoint))
 
 
 @bp.post("/test/answer")
-def answer() -> Response | tuple[str, int]:
+def answer() -> Response | tuple[str, int] | tuple[Response, int]:
+    """Record the answer to the current item.  A blank or incomplete answer is asked about
+    once; ``confirm_blank`` (the student confirmed) or ``timeout`` (the countdown reached zero)
+    records it as it is.  A retried ``response_id`` is recorded once."""
+    response_id = request.form.get("response_id") or secrets.token_urlsafe(12)
+    remembered = _remembered()
+    if remembered is not None and _wants_json():
+        # The script's queue resends an answer until it is confirmed: a retry whose first
+        # sending was recorded is confirmed without looking at the (now later) current item.
+        try:
+            if delivery.already_recorded(
+                get_db(), remembered["id"], remembered["token"], response_id
+            ):
+                return _go("deliver.current", "saved")
+        except delivery.SessionTakenOver:
+            raise
+        except delivery.SessionNotFound:
+            pass  # _state() below forgets it
     state = _state()
     if state is None:
-        return redirect(url_for("deliver.join"))
+        return _go("deliver.join", "no_session")
     _use_language(state.session.language)
     if state.finished:
-        return redirect(url_for("deliver.done"))
+        return _go("deliver.done", "closed")
     assert state.item is not None
     item_id = request.form.get("item", "")
     if item_id != state.item.item.id:
         # A stale page (answered in another tab, or sent twice): show the current item.
-        return redirect(url_for("deliver.current"))
+        return _go("deliver.current", "stale")
     entry = state.item
     view = item_view(entry.item, entry.unit, state.session.language, entry.media)
-    response, problem = _response_from_form(entry.item.type, view)
-    if problem:
-        return _item_page(state, problem, response, 422)
+    response = _response_from_form(entry.item.type, view)
+    confirmed = bool(request.form.get("confirm_blank") or request.form.get("timeout"))
+    if not confirmed and _incomplete(entry.item.type, response, view):
+        question = _blank_question(entry.item.type, response)
+        if _wants_json():
+            return jsonify(status="confirm_blank", message=question), 422
+        return _item_page(
+            state, question, response, 422, confirm_blank=True, response_id=response_id
+        )
     remembered = session[KEY]
     try:
         delivery.record_response(
@@ -254,21 +361,73 @@ def answer() -> Response | tuple[str, int]:
             remembered["id"],
             remembered["token"],
             item_id,
-            response,
-            request.form.get("response_id") or secrets.token_urlsafe(12),
+            None if is_blank(response) else response,
+            response_id,
+            allow_blank=True,
+            closing=bool(request.form.get("timeout")),
         )
     except ResponseShapeError:
-        return _item_page(
-            state, _("This answer could not be saved; please choose again."), None, 422
-        )
+        message = _("This answer could not be saved; please choose again.")
+        if _wants_json():
+            return jsonify(status="invalid", message=message), 422
+        return _item_page(state, message, None, 422)
     except delivery.SessionClosed:
-        return redirect(url_for("deliver.done"))
+        return _go("deliver.done", "closed")
     except delivery.ItemConflict:
         pass  # the page was stale; the current item is shown
+    except delivery.SessionTakenOver:
+        raise
     except delivery.SessionNotFound:
         _forget()
-        return redirect(url_for("deliver.join"))
-    return redirect(url_for("deliver.current"))
+        return _go("deliver.join", "no_session")
+    return _go("deliver.current", "saved")
+
+
+@bp.post("/test/draft")
+def draft() -> Response | tuple[Response, int]:
+    """Keep the answer being written (the page's script sends it every few seconds and when the
+    page is left); 204 when kept."""
+    remembered = _remembered()
+    if remembered is None:
+        return jsonify(status="no_session"), 404
+    item_id = request.form.get("item", "")
+    item_type = request.form.get("type", "")
+    statements = [{"id": key[2:]} for key in request.form if key.startswith("s-")]
+    response = _response_from_form(item_type, {"statements": statements})
+    try:
+        delivery.save_draft(get_db(), remembered["id"], remembered["token"], item_id, response)
+    except delivery.SessionClosed:
+        return jsonify(status="closed", next=url_for("deliver.done")), 409
+    except delivery.InvalidRequest as exc:
+        return jsonify(status="invalid", message=str(exc)), 422
+    except delivery.SessionTakenOver:
+        raise
+    except delivery.SessionNotFound:
+        _forget()
+        return jsonify(status="no_session", next=url_for("deliver.join")), 404
+    return Response(status=204)
+
+
+@bp.get("/test/status")
+def status() -> Response | tuple[Response, int]:
+    """Where the session stands, for the page's script: the seconds left by the server's clock
+    (the countdown follows it), and whether it ended (time, teacher) or went to another device."""
+    state = _state()
+    if state is None:
+        return jsonify(status="no_session", next=url_for("deliver.join")), 404
+    ts = state.session
+    left = delivery.time_left(ts)
+    body = {
+        "status": state.status,
+        "answered": state.answered,
+        "item": state.item.item.id if state.item is not None else None,
+        "seconds_left": math.ceil(left.total_seconds()) if left is not None else None,
+    }
+    if state.finished:
+        body["next"] = url_for("deliver.done")
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/test/done")
@@ -281,8 +440,14 @@ def done() -> Response | str:
         return redirect(url_for("deliver.current"))
     ts = state.session
     result = delivery.result_view(ts, ts.language) if ts.test.show_score else None
+    answered, skipped = delivery.answer_counts(get_db(), ts.id)
     return render_template(
-        "deliver/done.html", result=result, expired=ts.status == "expired", **_page(state)
+        "deliver/done.html",
+        result=result,
+        expired=ts.status == "expired",
+        answered=answered,
+        skipped=skipped,
+        **_page(state),
     )
 
 

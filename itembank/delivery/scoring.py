@@ -64,6 +64,20 @@ def check_response(item: AnyItem, response: Any) -> None:
             raise ResponseShapeError(f"item {item.id}: the answer is longer than {MAX_TEXT_LENGTH} characters")
 
 
+def is_blank(response: Any) -> bool:
+    """Whether a response is no answer at all: None, empty or blank text, no option chosen, no
+    statement answered (the same rule for every item type)."""
+    if response is None:
+        return True
+    if isinstance(response, str):
+        return not response.strip()
+    if isinstance(response, list):
+        return not response
+    if isinstance(response, dict):
+        return all(v is None for v in response.values())
+    return False
+
+
 def score_response(item: AnyItem, response: Any) -> int | None:
     """The score of a well-shaped response; None for an open response (it waits for a coder).
 

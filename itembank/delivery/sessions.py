@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,8 +24,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
+from sqlalchemy.orm import Session, object_session
 
 from irt.cat import CatConfig, CatConfigError, CatHistoryError, finish, next_step
 from irt.reporting import from_dict as reporting_from_dict
@@ -32,11 +32,13 @@ from itembank import config as settings
 from itembank.db import unit_of_work
 from itembank.errors import ItembankError
 from itembank.orgs.models import School, Student
+from itembank.orgs.student_passwords import password_matches
 
+from . import pretest
 from .cat_bank import BankUnavailableError, DeliveryBank, DeliveryItem, delivery_bank
 from .cat_config import DEFAULT_REPORTING
 from .models import OPEN_STATUSES, AttemptGrant, CodeFailure, Response, Test, TestSession
-from .scoring import ResponseShapeError, check_response, score_response
+from .scoring import ResponseShapeError, check_response, is_blank, score_response
 
 __all__ = [
     "AccessDenied",
@@ -61,6 +63,12 @@ __all__ = [
     "SessionClosed",
     "SessionNotFound",
     "SessionState",
+    "SessionTakenOver",
+    "already_recorded",
+    "answer_counts",
+    "deadline_of",
+    "length_bound",
+    "save_draft",
     "Started",
     "TestNotFound",
     "create_test",
@@ -84,6 +92,13 @@ RESUME_CODE_LENGTH = 6
 # A score is reported only with at least this many scored (calibrated) answers, unless the test
 # says otherwise (``report_min_items``, ``report_max_se``).
 DEFAULT_REPORT_MIN_ITEMS = 5
+# An answer that arrives this long after the deadline is still recorded: the test page submits
+# the answer being written when its countdown reaches zero, and the request takes a moment.
+ANSWER_GRACE = timedelta(seconds=20)
+# An answer sent because the page's countdown reached zero ends the session when the deadline is
+# at most this far away (the browser's clock and the server's differ a little).
+CLOCK_SLACK = timedelta(seconds=5)
+MAX_DRAFT_CHARS = 20_000  # a draft's JSON; the longest answer (10,000 characters) fits
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -129,6 +144,13 @@ class SessionNotFound(DeliveryError):
     """No session with this id for this token (an unknown id and a wrong token look the same)."""
 
     code = "session_not_found"
+
+
+class SessionTakenOver(SessionNotFound):
+    """The token was replaced: the student resumed the session on another device.  The old
+    device is told so (and how to continue there) instead of seeing the front page."""
+
+    code = "session_taken_over"
 
 
 class ItemConflict(DeliveryError):
@@ -345,7 +367,9 @@ def _bank(db: Session, test: Test) -> DeliveryBank:
 
 
 def _history(responses: Sequence[Response]) -> list[tuple[str, int | None]]:
-    return [(r.item_id, r.score) for r in responses]
+    # with the time of the last answer: pretest seeding counts responses as of then
+    last = responses[-1].created_at if responses else None
+    return pretest.SessionHistory(((r.item_id, r.score) for r in responses), last)
 
 
 def _next_item(
@@ -355,16 +379,25 @@ def _next_item(
     history: list[tuple[str, int | None]],
     seed: int,
 ) -> str | None:
-    """The item to deliver after ``history``, or None when the test is over."""
+    """The item to deliver after ``history``, or None when the test is over.  Pretest units
+    (``config.pretest``) are seeded between the engine's units; the engine never sees them."""
     if test.kind == "fixed":
         order = list(test.items or ())
         return order[len(history)] if len(history) < len(order) else None
+    seeding = config.pretest.count > 0
     try:
-        step = next_step(bank.cat, config, history, seed)
+        step = next_step(
+            bank.cat, config, pretest.operational(bank, history) if seeding else history, seed
+        )
     except CatHistoryError as exc:
         raise BankUnavailableError(
             f"the bank changed under this session and its history no longer fits: {exc}"
         ) from exc
+    db = object_session(test) if seeding else None
+    if db is not None:
+        item = pretest.next_item(db, bank, config.pretest, history, step, seed)
+        if item is not None:
+            return item
     return None if step.finished else step.item
 
 
@@ -433,9 +466,11 @@ def _state(
     now: datetime,
     responses: list[Response] | None = None,
     bank: DeliveryBank | None = None,
+    grace: timedelta = timedelta(0),
 ) -> SessionState:
-    """The session's state from its stored responses; an open session whose time is up, or
-    whose test is over, is finished here (the caller's transaction commits that).  ``bank``
+    """The session's state from its stored responses; an open session whose time is up (more
+    than ``grace`` ago), or whose test is over, is finished here (the caller's transaction
+    commits that), and a draft of the current item is recorded as its answer first.  ``bank``
     saves a second fingerprint query when the caller already has the test's bank."""
     test = ts.test
     if ts.status not in OPEN_STATUSES:
@@ -444,7 +479,8 @@ def _state(
     bank = _bank(db, test) if bank is None else bank
     config = cat_config(test)
     history = _history(responses)
-    if _expired(ts, now):
+    if _expired(ts, now - grace):
+        history = _record_draft(db, ts, bank, config, responses, now)
         _finish(db, ts, bank, config, history, "expired", now)
         return SessionState(ts, ts.status, len(history), None)
     item_id = _next_item(bank, test, config, history, ts.seed)
@@ -452,6 +488,47 @@ def _state(
         _finish(db, ts, bank, config, history, "finished", now)
         return SessionState(ts, ts.status, len(history), None)
     return SessionState(ts, ts.status, len(history), bank.items[item_id])
+
+
+def _record_draft(
+    db: Session,
+    ts: TestSession,
+    bank: DeliveryBank,
+    config: CatConfig,
+    responses: list[Response],
+    now: datetime,
+) -> list[tuple[str, int | None]]:
+    """Record the session's draft as the answer to the current item (the time ran out while
+    the student was writing it) and return the history with it.  A draft of another item, a
+    blank one or one its item does not take is dropped."""
+    history = _history(responses)
+    draft, item_id = ts.draft_response, ts.draft_item
+    ts.draft_item = ts.draft_response = ts.draft_at = None
+    if item_id is None or is_blank(draft):
+        return history
+    current = _next_item(bank, ts.test, config, history, ts.seed)
+    if current != item_id:
+        return history
+    entry = bank.items[current]
+    try:
+        score = score_response(entry.item, draft)
+    except ResponseShapeError:
+        return history
+    db.add(
+        Response(
+            session_id=ts.id,
+            sequence=len(responses) + 1,
+            response_id=f"draft-{secrets.token_urlsafe(12)}",
+            item_id=item_id,
+            item_version_id=entry.item_version_id,
+            response=draft,
+            score=score,
+            created_at=now,
+        )
+    )
+    db.flush()
+    ts.answered = len(responses) + 1
+    return [*history, (item_id, score)]
 
 
 def _authorised(db: Session, session_id: str, token: str | None, *, lock: bool) -> TestSession:
@@ -473,7 +550,12 @@ def _authorised(db: Session, session_id: str, token: str | None, *, lock: bool) 
     else:
         stmt = select(TestSession).where(TestSession.id == session_id)
     ts = db.scalars(stmt).first()
-    if ts is None or not hmac.compare_digest(ts.token_hash, hash_token(token)):
+    if ts is None:
+        raise SessionNotFound("no session with this id for this token")
+    hashed = hash_token(token)
+    if not hmac.compare_digest(ts.token_hash, hashed):
+        if ts.previous_token_hash and hmac.compare_digest(ts.previous_token_hash, hashed):
+            raise SessionTakenOver("this session was resumed on another device")
         raise SessionNotFound("no session with this id for this token")
     return ts
 
@@ -688,7 +770,7 @@ def _start(
         if student_row is not None and student_row.password_hash:
             if password is None:
                 raise PasswordRequired(lang)
-            if not check_password_hash(student_row.password_hash, password):
+            if not password_matches(student_row.password_hash, password):
                 raise PasswordRequired(lang, guess=True)
             proven = True
         identity = f"r:{student_row.id}" if student_row is not None else f"o:{normalise_id(key)}"
@@ -715,7 +797,10 @@ def _start(
                     if not state.finished:
                         raise SessionInProgress(lang, guess=resume_code is not None)
                     raise AttemptsUsed(lang)
-                # The student (or a teacher's unlock): resume, or see the result again.
+                # The student (or a teacher's unlock): resume, or see the result again.  The
+                # device that held the session is told that it goes on elsewhere.
+                existing.previous_token_hash = existing.token_hash
+                existing.taken_over_at = now
                 existing.token_hash = hash_token(token)
                 existing.updated_at = now
                 existing.unlocked = False
@@ -775,7 +860,7 @@ def _roster_student(
     if not found:
         raise NotOnRoster(language)
     if len(found) > 1 and password is not None:
-        found = [s for s in found if s.password_hash and check_password_hash(s.password_hash, password)] or found
+        found = [s for s in found if s.password_hash and password_matches(s.password_hash, password)] or found
     if len(found) > 1:
         raise StudentAmbiguous(language)
     return found[0]
@@ -802,12 +887,18 @@ def record_response(
     response_id: Any,
     *,
     now: datetime | None = None,
+    allow_blank: bool = False,
+    closing: bool = False,
 ) -> SessionState:
     """Record one answer and return the state after it, idempotently by ``response_id``.
 
     A retry with the same response id returns the state as it was right after that answer and
-    records nothing.  Raises ItemConflict (another item than the current one, or the response
-    id reused for a different answer), SessionClosed, ResponseShapeError, SessionNotFound."""
+    records nothing.  ``allow_blank`` (the student confirmed "submit without an answer") also
+    takes ``None`` as the blank answer of any type; it scores 0.  An answer that arrives within
+    ANSWER_GRACE after the deadline is recorded and the session then ends; so does one sent
+    ``closing`` (the page's countdown reached zero) up to CLOCK_SLACK before it.  Raises ItemConflict
+    (another item than the current one, or the response id reused for a different answer),
+    SessionClosed, ResponseShapeError, SessionNotFound (SessionTakenOver)."""
     now = now or utcnow()
     if not isinstance(item_id, str) or not item_id:
         raise InvalidRequest("item must be the current item's id (a string)")
@@ -815,7 +906,9 @@ def record_response(
         raise InvalidRequest("response_id must be a string of 1 to 64 characters")
     for attempt in range(2):
         try:
-            return _record(db, session_id, token, item_id, response, response_id, now)
+            return _record(
+                db, session_id, token, item_id, response, response_id, now, allow_blank, closing
+            )
         except IntegrityError:
             # Only reachable if two recorders got past the lock at once; the unique keys
             # refused the second, and the retry sees the first one's answer.
@@ -833,6 +926,8 @@ def _record(
     response: Any,
     response_id: str,
     now: datetime,
+    allow_blank: bool = False,
+    closing: bool = False,
 ) -> SessionState:
     closed: str | None = None
     with unit_of_work(db):
@@ -848,7 +943,7 @@ def _record(
         if ts.status not in OPEN_STATUSES:
             raise SessionClosed("this session is finished; no more answers are recorded")
         bank = _bank(db, ts.test)  # once per answer: the fingerprint query is not free
-        state = _state(db, ts, now, responses, bank)
+        state = _state(db, ts, now, responses, bank, grace=ANSWER_GRACE)
         if state.finished:
             # Time ran out (or the test ended) before this answer: the session's closing is
             # committed, the answer is not.
@@ -861,8 +956,11 @@ def _record(
                     f"item {item_id!r} is not the current item of this session "
                     f"(the current item is {current.item.id!r})"
                 )
-            check_response(current.item, response)
-            score = score_response(current.item, response)
+            if allow_blank and response is None:
+                score: int | None = 0
+            else:
+                check_response(current.item, response)
+                score = 0 if is_blank(response) else score_response(current.item, response)
             recorded = Response(
                 session_id=ts.id,
                 sequence=len(responses) + 1,
@@ -880,12 +978,83 @@ def _record(
             ts.answered = len(responses)
             ts.status = "in_progress"
             ts.updated_at = now
-            state = _state(db, ts, now, responses, bank)
+            ts.draft_item = ts.draft_response = ts.draft_at = None
+            slack = -CLOCK_SLACK if closing else timedelta(0)
+            state = _state(db, ts, now, responses, bank, grace=slack)
     if closed == "expired":
         raise SessionClosed("the time for this test is up; the answer was not recorded")
     if closed is not None:
         raise SessionClosed("this session is finished; no more answers are recorded")
     return state
+
+
+def save_draft(
+    db: Session,
+    session_id: Any,
+    token: str | None,
+    item_id: Any,
+    response: Any,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Keep the answer being written to ``item_id`` (one row update, no CAT step: the test page
+    sends it every few seconds).  When the time runs out, a draft of the item then current is
+    recorded as its answer.  Raises InvalidRequest, SessionClosed, SessionNotFound
+    (SessionTakenOver)."""
+    now = now or utcnow()
+    if not isinstance(item_id, str) or not 1 <= len(item_id) <= 64:
+        raise InvalidRequest("item must be the current item's id (a string)")
+    if len(json.dumps(response, ensure_ascii=False)) > MAX_DRAFT_CHARS:
+        raise InvalidRequest(f"a draft is at most {MAX_DRAFT_CHARS} characters")
+    with unit_of_work(db):
+        ts = _authorised(db, session_id, token, lock=False)
+        if ts.status not in OPEN_STATUSES or _expired(ts, now):
+            raise SessionClosed("this session is finished; no more answers are recorded")
+        ts.draft_item = item_id
+        ts.draft_response = response
+        ts.draft_at = now
+
+
+def already_recorded(db: Session, session_id: Any, token: str | None, response_id: Any) -> bool:
+    """Whether an answer with ``response_id`` is stored in the session (a retry of an answer
+    whose confirmation was lost).  Raises SessionNotFound (SessionTakenOver)."""
+    if not isinstance(response_id, str):
+        return False
+    with unit_of_work(db):
+        ts = _authorised(db, session_id, token, lock=False)
+        found = db.scalar(
+            select(Response.id).where(
+                Response.session_id == ts.id, Response.response_id == response_id
+            )
+        )
+    return found is not None
+
+
+def length_bound(db: Session, test: Test) -> int:
+    """The most items a session of ``test`` can have, for the student's progress bar: the fixed
+    form's length, or the adaptive test's maximum plus its pretest units (at their longest), so
+    the bar never tells a pretest unit apart and never says when the test will stop."""
+    if test.kind == "fixed":
+        return len(test.items or ())
+    config = cat_config(test)
+    extra = 0
+    if config.pretest.count:
+        bank = _bank(db, test)
+        sizes = [len(bank.cat.unit_items(u)) for u in pretest.pretest_units(bank, config.pretest)]
+        extra = config.pretest.count * max(sizes, default=0)
+    return config.stopping.max_items + extra
+
+
+def deadline_of(ts: TestSession) -> datetime | None:
+    """The session's deadline as an aware UTC datetime (None without a time limit)."""
+    return _aware(ts.deadline)
+
+
+def answer_counts(db: Session, session_id: str) -> tuple[int, int]:
+    """(answered, skipped): how many items got an answer and how many were left blank."""
+    responses = db.scalars(select(Response.response).where(Response.session_id == session_id))
+    blank = [is_blank(r) for r in responses]
+    return len(blank) - sum(blank), sum(blank)
 
 
 def _replay(db: Session, ts: TestSession, prefix: list[Response]) -> SessionState:

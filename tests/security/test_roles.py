@@ -25,10 +25,12 @@ PUBLIC = {
     "api.start": "a session is created with the test's access code",
     "api.openapi": "the API's public description",
     "auth.login": "the login form",
+    "comfort.choose": "text size and contrast, kept in the visitor's own cookie",
+    "comfort.favicon": "the site's icon",
 }
 # A student's pages: anonymous visitors are sent back to the join page, nothing is shown.
 STUDENT_PAGES = {"deliver.current", "deliver.start", "deliver.answer", "deliver.done",
-                 "deliver.leave"}
+                 "deliver.leave", "deliver.draft", "deliver.status"}
 # The API's session endpoints: the bearer token is the credential.
 TOKEN = {"api.show", "api.respond"}
 
@@ -41,7 +43,10 @@ def _url(rule: Rule) -> str:
     values: dict[str, Any] = {}
     for arg in rule.arguments:
         converter = rule._converters[arg]  # noqa: SLF001
-        values[arg] = 1 if type(converter).__name__ in ("IntegerConverter",) else "x"
+        if type(converter).__name__ == "AnyConverter":
+            values[arg] = sorted(converter.items)[0]  # type: ignore[attr-defined]
+        else:
+            values[arg] = 1 if type(converter).__name__ in ("IntegerConverter",) else "x"
     return rule.build(values, append_unknown=False)[1]  # type: ignore[index]
 
 

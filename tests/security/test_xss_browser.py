@@ -84,8 +84,8 @@ def test_hostile_stimulus_is_delivered_inert(live_url: str) -> None:
         page.fill("#access_code", "XSS")
         page.fill("#student", "xss-student")
         page.check("input[name=language][value=en]")
-        page.click("button[type=submit]")
-        page.click("button[type=submit]")  # the instructions: begin the test
+        page.click("main button[type=submit]")
+        page.click("main button[type=submit]")  # the instructions: begin the test
         page.wait_for_selector("main")
         html = page.content()
         assert "Read this." in html  # the item's page with the hostile text is shown

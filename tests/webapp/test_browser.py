@@ -63,7 +63,9 @@ def tab_to(page, match, limit: int = 40) -> dict:  # type: ignore[no-untyped-def
 
 
 def submit(page) -> None:  # type: ignore[no-untyped-def]
-    tab_to(page, lambda e: e["tag"] == "button" and e["type"] == "submit")
+    # the page's own button, not the reading-comfort buttons in the header
+    tab_to(page, lambda e: e["tag"] == "button" and e["type"] == "submit"
+           and e["name"] not in ("size", "contrast"))
     with page.expect_navigation():
         page.keyboard.press("Enter")
 

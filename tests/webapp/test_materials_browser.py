@@ -68,7 +68,7 @@ def sign_in(browser, url: str, username: str, locale: str = "zh-TW"):  # type: i
     page.goto(f"{url}/auth/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     return page
 
 

@@ -36,7 +36,7 @@ def test_a_teacher_previews_a_booklet_and_downloads_the_key(app: Flask, database
             page.goto(f"{base}/auth/login")
             page.fill("#username", "tina")
             page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")
             page.click("header a:has-text('紙本題本')")
             page.check("input[name=language][value=zh-TW]")
             page.click("button:has-text('顯示設計')")

@@ -46,7 +46,7 @@ def test_research_flow(app, session_factory: sessionmaker[Session], tmp_path: Pa
             page.goto(f"{base}/auth/login")
             page.fill("#username", "rita")
             page.fill("#password", "a-long-password-1")
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")
             page.goto(f"{base}/research/")
             page.set_input_files("#file", str(upload))
             page.fill("#name", "field trial")

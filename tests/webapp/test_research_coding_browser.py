@@ -44,7 +44,7 @@ def test_coding_and_calibrations_in_chinese(coded_app: Flask,  # noqa: F811
                 page.goto(f"{base}/auth/login")
                 page.fill("#username", name)
                 page.fill("#password", PASSWORD)
-                page.click("button[type=submit]")
+                page.click("main button[type=submit]")
                 return page
 
             ann = login("ann")

@@ -7,14 +7,9 @@ the player's SCORE must equal the bank's score.  No registry, no npm: the test f
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from itembank.bank.schema import (
     ComplexChoice,
@@ -29,30 +24,17 @@ from itembank.qti import package_files
 from itembank.qti.names import qti_id
 from tests.browser import launch_chromium
 from tests.conftest import TEST_UNITS
+from tests.npm_cache import npm_package
 
 PLAYER = "@citolab/qti-components"
 VERSION = "7.27.4"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gc-itembank" / "npm"
 FULL = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
 BASE = "http://player.test"
 
 
 def player_dir() -> Path:
-    """The player's package folder, installed with npm (pinned version) when not cached yet."""
-    folder = CACHE / f"qti-components-{VERSION}"
-    bundle = folder / "node_modules" / "@citolab" / "qti-components" / "cdn" / "index.js"
-    if not bundle.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is missing: install Node.js and npm (the player test installs "
-                        f"{PLAYER}@{VERSION} from the npm registry)")
-        folder.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run([npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund",
-                                 "--no-save", f"{PLAYER}@{VERSION}"], capture_output=True, text=True,
-                                timeout=300, check=False)
-        if result.returncode != 0 or not bundle.exists():
-            pytest.fail(f"npm could not install {PLAYER}@{VERSION}: {result.stderr[-2000:]}")
-    return bundle.parent
+    """The player's bundle folder, installed with npm (pinned version) when not cached yet."""
+    return npm_package(PLAYER, VERSION, f"qti-components-{VERSION}") / "cdn"
 
 
 PAGE = f"""<!doctype html><html><head><meta charset="utf-8"></head><body><div id="host"></div>
