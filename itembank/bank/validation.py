@@ -37,6 +37,7 @@ class LoadedBank:
     units: list[LoadedUnit] = field(default_factory=list)
     calibrations: list[CalibrationRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    questionnaires: list[str] = field(default_factory=list)  # files read without a problem
 
     @property
     def ok(self) -> bool:
@@ -226,7 +227,10 @@ def load_bank(paths: Sequence[Path | str]) -> LoadedBank:
         if file.parent.name == QUESTIONNAIRES_DIR:  # an instrument of its own, not a unit
             from .questionnaire import parse_questionnaire  # it imports this module
 
-            bank.problems.extend(parse_questionnaire(_read_bytes(file), name)[1])
+            found = parse_questionnaire(_read_bytes(file), name)[1]
+            bank.problems.extend(found)
+            if not found:
+                bank.questionnaires.append(name)
             continue
         unit, doc, problems = parse_unit_text(_read_bytes(file), name)
         bank.problems.extend(problems)

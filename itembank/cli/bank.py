@@ -59,7 +59,8 @@ def init(demo: bool) -> None:
 @click.option("--strict", is_flag=True,
               help="Treat the content lint's warnings (punctuation, 臺, names, length) as errors.")
 def validate(paths: tuple[Path, ...], strict: bool) -> None:
-    """Check unit files (and folders of them) and the bank they make; print every problem.
+    """Check unit and questionnaire files (and folders of them) and the bank they make; print
+    every problem.
 
     Each problem is printed as FILE:LINE:COLUMN: message.  Exit status 1 if there is any.  The
     content lint's findings are printed as warnings; with --strict they count as problems.
@@ -71,7 +72,8 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
     if bank.problems:
         print_problems(bank.problems)
         raise SystemExit(1)
-    warnings = lint_paths([Path(u.file) for u in bank.units])
+    # questionnaires are linted like units (both languages, 臺, punctuation)
+    warnings = lint_paths([*(Path(u.file) for u in bank.units), *map(Path, bank.questionnaires)])
     if warnings and strict:
         print_problems(warnings)
         raise SystemExit(1)
@@ -79,6 +81,7 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
         click.echo(str(warning), err=True)
     n_items = sum(len(u.unit.items) for u in bank.units)
     click.echo(f"OK: {len(bank.units)} units, {n_items} items, {len(bank.calibrations)} calibrations"
+               f"{f', {len(bank.questionnaires)} questionnaire(s)' if bank.questionnaires else ''}"
                f"{f', {len(warnings)} warning(s)' if warnings else ''}.")
 
 

@@ -156,3 +156,25 @@ def test_a_bank_folder_validates_its_questionnaires_as_questionnaires(tmp_path: 
     loaded = load_bank([bank])
     assert len(loaded.units) == n_units
     assert [p.file for p in loaded.problems] == [str(bank / "questionnaires" / "bad.yaml")]
+
+
+def test_validate_strict_lints_questionnaires_like_units(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from itembank.cli import main
+
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    text = DEMO.read_text(encoding="utf-8")
+    (folder / DEMO.name).write_text(text, encoding="utf-8")
+    ok = CliRunner().invoke(main, ["validate", "--strict", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    assert "1 questionnaire(s)" in ok.output
+    first_zh = re.search(r"zh-TW: (\S+)", text)
+    assert first_zh is not None
+    # a half-width comma between Chinese characters is what the content lint reports
+    bad = text.replace(first_zh.group(0), f"zh-TW: 我們,{first_zh.group(1)}", 1)
+    (folder / DEMO.name).write_text(bad, encoding="utf-8")
+    refused = CliRunner().invoke(main, ["validate", "--strict", str(tmp_path)])
+    assert refused.exit_code == 1
+    assert DEMO.name in refused.output
