@@ -17,11 +17,12 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itembank.bank.models import MediaFile
+from itembank.bank.models import MediaFile, UnitVersion
 from itembank.bank.queries import in_use_versions, unit_schema
 from itembank.bank.schema import LocalText, Unit
 
@@ -33,10 +34,13 @@ Progress = Callable[[int, int, str], None]  # (documents done, documents in all,
 
 @dataclass
 class PrintBank:
-    """The approved units in use, with their stored images (unit id → src → bytes)."""
+    """The approved units in use, with their stored images (unit id → src → bytes) and, when read
+    from the database, the versions they come from (``pins``: unit id → unit version id, version
+    number and item parameters ids, as :class:`itembank.paper.models.PrintedDesign` keeps them)."""
 
     units: list[Unit]
     images: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    pins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def by_id(self) -> dict[str, Unit]:
@@ -56,7 +60,13 @@ def approved_units(session: Session) -> PrintBank:
     images = {
         v.unit_id: {src: blobs[h] for src, h in (v.media or {}).items() if h in blobs} for v in versions
     }
-    return PrintBank(units, images)
+    return PrintBank(units, images, {v.unit_id: version_pin(v) for v in versions})
+
+
+def version_pin(version: UnitVersion) -> dict[str, Any]:
+    """What a printed design keeps of ``version``: its id and number, and its items' parameters."""
+    return {"unit_version": version.id, "version": version.version,
+            "parameters": {iv.item_id: iv.parameters_id for iv in version.item_versions}}
 
 
 def booklets_of(design: Design) -> dict[str, list[int]]:
@@ -90,6 +100,7 @@ class _Job:
     design: Design
     language: str
     test_name: str | LocalText | None
+    design_label: str = ""
 
 
 _JOB: _Job | None = None  # the set being rendered, in each process of the pool
@@ -106,12 +117,13 @@ def _render(doc: Document) -> tuple[str, bytes]:
     if doc.number is not None:
         units = [job.units[u] for u in job.design.units_of(doc.number)]
         pdf = render_booklet(units, job.language, test_name=job.test_name, booklet_label=str(doc.number),
-                             images={u.id: job.images.get(u.id, {}) for u in units})
+                             images={u.id: job.images.get(u.id, {}) for u in units},
+                             design_label=job.design_label)
     else:
         assert doc.kind is not None
         used = [job.units[u] for u in job.design.unit_ids()]
         pdf = render_teacher_materials(used, job.language, doc.kind, test_name=job.test_name,
-                                       booklets_of=booklets_of(job.design))
+                                       booklets_of=booklets_of(job.design), design_label=job.design_label)
     return doc.filename, pdf
 
 
@@ -138,15 +150,16 @@ def default_workers() -> int:
 def render_set(units: Mapping[str, Unit], images: Mapping[str, Mapping[str, bytes]], design: Design,
                language: str, *, test_name: str | LocalText | None = None,
                numbers: Sequence[int] | None = None, teacher: bool = True, workers: int | None = None,
-               progress: Progress | None = None) -> dict[str, bytes]:
+               progress: Progress | None = None, design_label: str = "") -> dict[str, bytes]:
     """Every document of the set as filename → PDF bytes, in file order.
 
     units: unit id → Unit (every unit of the design); images: unit id → src → bytes.  numbers:
     only these booklets (default all); teacher: also the answer key and the coding guide.
     workers: processes (default :func:`default_workers`; 1 renders here, one after the other).
-    progress: called after each document with (done, total, filename)."""
+    progress: called after each document with (done, total, filename).  design_label: the printed
+    design's id (:mod:`itembank.paper.printed`), on every cover and teacher document."""
     docs = documents(design, units, language, numbers=numbers, teacher=teacher)
-    job = _Job(units, images, design, language, test_name)
+    job = _Job(units, images, design, language, test_name, design_label)
     workers = min(workers or default_workers(), len(docs)) if docs else 1
     done: dict[str, bytes] = {}
 

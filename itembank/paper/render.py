@@ -54,6 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "assessment": "Global Competence Assessment",
         "booklet": "Booklet",
+        "design_id": "Design no. {id}",
         "name": "Name",
         "class": "Class",
         "student_id": "Student ID",
@@ -121,6 +122,7 @@ LABELS: dict[str, dict[str, str]] = {
     "zh-TW": {
         "assessment": "全球素養評量",
         "booklet": "題本",
+        "design_id": "題本設計編號 {id}",
         "name": "姓名",
         "class": "班級",
         "student_id": "學號",
@@ -290,7 +292,7 @@ def _question_label(labels: dict[str, str], n: int) -> str:
 
 def booklet_html(units: Sequence[Unit], language: str, *, test_name: str | LocalText | None = None,
                  booklet_label: str = "", images: Mapping[str, Mapping[str, bytes]] | None = None,
-                 answer_sheet: bool = True) -> str:
+                 answer_sheet: bool = True, design_label: str = "") -> str:
     """The HTML of a student booklet (what :func:`render_booklet` prints)."""
     labels = _labels(language)
     images = images or {}
@@ -321,6 +323,7 @@ def booklet_html(units: Sequence[Unit], language: str, *, test_name: str | Local
         test_name=_name(test_name, language, labels), booklet_label=booklet_label, units=unit_views,
         kicker=labels["assessment"] if test_name is not None else "",
         instructions=instructions, answer_sheet=answer_sheet and bool(choice_rows), choice_rows=choice_rows,
+        design_id=labels["design_id"].format(id=design_label) if design_label else "",
     )
 
 
@@ -353,15 +356,16 @@ def _pdf(html: str, fetcher: ResourceFetcher | None = None) -> bytes:
 
 def render_booklet(units: Sequence[Unit], language: str, *, test_name: str | LocalText | None = None,
                    booklet_label: str = "", images: Mapping[str, Mapping[str, bytes]] | None = None,
-                   answer_sheet: bool = True) -> bytes:
+                   answer_sheet: bool = True, design_label: str = "") -> bytes:
     """A student booklet as PDF bytes.
 
     units: in print order.  language: ``zh-TW`` or ``en``.  images: unit id → {src: bytes} (as
     :class:`~itembank.bank.validation.LoadedUnit.images`).  booklet_label: printed on the cover and
-    in the running footer (e.g. ``"3"``).
+    in the running footer (e.g. ``"3"``).  design_label: the id of the printed design
+    (:mod:`itembank.paper.printed`), printed on the cover and the answer sheet.
     """
     return _pdf(booklet_html(units, language, test_name=test_name, booklet_label=booklet_label,
-                             images=images, answer_sheet=answer_sheet))
+                             images=images, answer_sheet=answer_sheet, design_label=design_label))
 
 
 def _key_view(item: Any, language: str, labels: dict[str, str]) -> dict[str, Any]:
@@ -411,7 +415,7 @@ def _rules(rules: Sequence[Any], labels: dict[str, str], what: str) -> list[str]
 
 
 def teacher_html(units: Sequence[Unit], language: str, kind: str, *, test_name: str | LocalText | None = None,
-                 booklets_of: Mapping[str, Sequence[int]] | None = None) -> str:
+                 booklets_of: Mapping[str, Sequence[int]] | None = None, design_label: str = "") -> str:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     labels = _labels(language)
@@ -430,16 +434,19 @@ def teacher_html(units: Sequence[Unit], language: str, kind: str, *, test_name: 
         css=Markup(_css()), lang=language, html_lang=HTML_LANG[language], t=labels,
         test_name=_name(test_name, language, labels), units=unit_views,
         title=labels["answer_key" if kind == "answer-key" else "coding_guide"],
+        design_id=labels["design_id"].format(id=design_label) if design_label else "",
     )
 
 
 def render_teacher_materials(units: Sequence[Unit], language: str, kind: str = "answer-key", *,
                              test_name: str | LocalText | None = None,
-                             booklets_of: Mapping[str, Sequence[int]] | None = None) -> bytes:
+                             booklets_of: Mapping[str, Sequence[int]] | None = None,
+                             design_label: str = "") -> bytes:
     """The answer key (keys, accepted answers, scoring rules) or the coding guide (codes,
     descriptors, example answers of every open response) as PDF bytes.
 
     kind: ``"answer-key"`` or ``"coding-guide"``.  booklets_of: unit id → booklet numbers,
-    printed beside each unit.
+    printed beside each unit.  design_label: the id of the printed design, printed under the title.
     """
-    return _pdf(teacher_html(units, language, kind, test_name=test_name, booklets_of=booklets_of))
+    return _pdf(teacher_html(units, language, kind, test_name=test_name, booklets_of=booklets_of,
+                             design_label=design_label))

@@ -29,9 +29,12 @@ class DesignChoice:
     positions: int | None = None
     blocks: int = 1
     test_name: str = ""
+    printed: int | None = None  # a printed design's id (:mod:`itembank.paper.printed`): use it as printed
 
     def query(self) -> dict[str, str]:
         out = {"language": self.language}
+        if self.printed is not None:
+            out["printed"] = str(self.printed)
         if self.clusters is not None:
             out["clusters"] = str(self.clusters)
         if self.positions is not None:
@@ -70,6 +73,7 @@ def parse_choice(args: Mapping[str, str], default_language: str) -> DesignChoice
         positions=_int(args, "positions", 1, MAX_POSITIONS),
         blocks=_int(args, "blocks", 1, MAX_BLOCKS) or 1,
         test_name=(args.get("test_name") or "").strip()[:120],
+        printed=_int(args, "printed", 1, 2**31 - 1),
     )
 
 

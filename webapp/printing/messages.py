@@ -77,6 +77,10 @@ _MESSAGES: list[tuple[re.Pattern[str], _Make]] = [
     (re.compile(r"^more clusters than units"),
      lambda m: _("there are more clusters than approved units; choose fewer clusters")),
     (re.compile(r"^no units to put in booklets"), lambda m: _("there are no approved units to put in booklets")),
+    # a printed design named by an uploaded design.yaml (:mod:`itembank.paper.printed`)
+    (re.compile(r"^there is no printed design (\d+)"),
+     lambda m: _("There is no printed design %(id)s: type the design number printed on the booklet's cover.",
+                 id=m.group(1))),
 ]
 
 

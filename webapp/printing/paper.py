@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy.orm import Session
 
 from itembank.bank import csv_export
@@ -89,6 +90,17 @@ def read_uploaded_design(data: bytes, filename: str, known_units: Sequence[str])
             raise _renamed(exc, filename) from None
         except UnicodeDecodeError as exc:
             raise DataFileError.at(filename, 0, 0, f"not UTF-8 text ({exc.reason})") from None
+
+
+def printed_design_id(data: bytes) -> int | None:
+    """The ``printed_design`` of a design.yaml downloaded from the print pages (None for a design
+    file without one, or one that is not YAML: it is then read as a design of today's units)."""
+    try:
+        doc = yaml.safe_load(data.decode("utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return None
+    value = doc.get("printed_design") if isinstance(doc, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def score(data: bytes, filename: str, design: Design, units: Sequence[Unit]) -> ResponseData:

@@ -28,8 +28,9 @@ from itembank.bank import csv_export
 from itembank.bank.schema import LANGUAGES
 from itembank.db import unit_of_work
 from itembank.errors import DataFileError
-from itembank.paper import set_job
+from itembank.paper import printed, set_job
 from itembank.paper.design import Design, design_document
+from itembank.paper.models import PrintedDesign
 from itembank.paper.render import KINDS, render_booklet, render_teacher_materials
 from itembank.research import datasets, jobs
 from itembank.research.models import Dataset, Job
@@ -60,7 +61,8 @@ TYPE_LABELS = {
     "open_response": _l("Open response (code)"),
 }
 FIELD_LABELS = {"language": _l("Language of the booklets"), "clusters": _l("Clusters"),
-                "positions": _l("Clusters per booklet"), "blocks": _l("Base blocks")}
+                "positions": _l("Clusters per booklet"), "blocks": _l("Base blocks"),
+                "printed": _l("Design number on the booklet cover")}
 PREVIEW_PAGES = 3
 
 
@@ -93,12 +95,35 @@ def _design(bank: PrintBank, choice: DesignChoice) -> Design:
                        mimetype="text/plain"))
 
 
+def _printed_row(design_id: int) -> PrintedDesign:
+    try:
+        return printed.get(get_db(), design_id)
+    except printed.UnknownDesign:
+        abort(Response(_("There is no printed design %(id)s: type the design number printed on the "
+                         "booklet's cover.", id=design_id), 404, mimetype="text/plain"))
+
+
 def _loaded() -> tuple[PrintBank, DesignChoice, Design]:
+    """The bank and the design of the request: a printed design's pinned versions when the query
+    names one (``printed=ID``), else today's approved units and the design of the parameters."""
+    choice = _choice()
+    if choice.printed is not None:
+        frozen = _printed_row(choice.printed)
+        return printed.pinned_bank(get_db(), frozen), choice, printed.design_of(frozen)
     bank = approved_units(get_db())
     if not bank.units:
         abort(404)
-    choice = _choice()
     return bank, choice, _design(bank, choice)
+
+
+def _frozen(bank: PrintBank, choice: DesignChoice, design: Design) -> PrintedDesign:
+    """The printed version of what is being printed: saved now unless it already was."""
+    if choice.printed is not None:
+        return _printed_row(choice.printed)
+    db = get_db()
+    with unit_of_work(db):
+        row = printed.freeze(db, design, bank, created_by=current_user.id)
+    return row
 
 
 def _booklet_name(design: Design, number: int, language: str) -> str:
@@ -106,23 +131,25 @@ def _booklet_name(design: Design, number: int, language: str) -> str:
     return f"booklet-{number:0{width}d}-{language}.pdf"
 
 
-def _booklet_pdf(bank: PrintBank, choice: DesignChoice, design: Design, number: int) -> bytes:
+def _booklet_pdf(bank: PrintBank, choice: DesignChoice, design: Design, number: int,
+                 label: str = "") -> bytes:
     if number not in design.booklets:
         abort(404)
     units = [bank.by_id[u] for u in design.units_of(number)]
     return render_booklet(units, choice.language, test_name=choice.test_name or None,
                           booklet_label=str(number),
-                          images={u.id: bank.images.get(u.id, {}) for u in units})
+                          images={u.id: bank.images.get(u.id, {}) for u in units}, design_label=label)
 
 
-def _teacher_pdf(bank: PrintBank, choice: DesignChoice, design: Design, kind: str) -> bytes:
+def _teacher_pdf(bank: PrintBank, choice: DesignChoice, design: Design, kind: str, label: str) -> bytes:
     units = [bank.by_id[u] for u in design.unit_ids()]
     return render_teacher_materials(units, choice.language, kind, test_name=choice.test_name or None,
-                                    booklets_of=booklets_of(design))
+                                    booklets_of=booklets_of(design), design_label=label)
 
 
-def _design_yaml(design: Design) -> str:
-    return yaml.safe_dump(design_document(design), allow_unicode=True, sort_keys=False, width=100)
+def _design_yaml(design: Design, frozen: PrintedDesign) -> str:
+    document = {"printed_design": frozen.id, **design_document(design)}
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
 # -- the design page ----------------------------------------------------------------------------
@@ -130,29 +157,35 @@ def _design_yaml(design: Design) -> str:
 @print_required
 def index() -> str | tuple[str, int]:
     bank = approved_units(get_db())
+    recent = printed.recent(get_db())
     if not bank.units:
-        return render_template("printing/index.html", bank=bank, design=None, error=None,
+        return render_template("printing/index.html", bank=bank, design=None, error=None, recent=recent,
                                choice=DesignChoice(language=current_language())), 200
     try:
         choice = parse_choice(request.args, current_language())
     except ChoiceError as exc:
         label = FIELD_LABELS.get(exc.field, exc.field)
         error = _("%(field)s: use %(allowed)s.", field=label, allowed=str(exc))
-        return render_template("printing/index.html", bank=bank, design=None, error=error,
+        return render_template("printing/index.html", bank=bank, design=None, error=error, recent=recent,
                                choice=DesignChoice(language=current_language())), 400
-    try:
-        design = build_design(bank, choice)
-    except ValueError as exc:
-        error = _("This design cannot be built: %(reason)s", reason=messages.message(str(exc)))
-        return render_template("printing/index.html", bank=bank, design=None, error=error,
-                               choice=choice), 400
+    frozen = None
+    if choice.printed is not None:
+        frozen = _printed_row(choice.printed)
+        design = printed.design_of(frozen)
+    else:
+        try:
+            design = build_design(bank, choice)
+        except ValueError as exc:
+            error = _("This design cannot be built: %(reason)s", reason=messages.message(str(exc)))
+            return render_template("printing/index.html", bank=bank, design=None, error=error,
+                                   recent=recent, choice=choice), 400
     clusters = design.cluster_by_id
     rows = [{"booklet": b, "cells": [clusters[c] for c in cids],
              "minutes": sum(clusters[c].minutes for c in cids)}
             for b, cids in sorted(design.booklets.items())]
     positions = max(len(c) for c in design.booklets.values())
     return render_template("printing/index.html", bank=bank, design=design, rows=rows,
-                           positions=positions, choice=choice, error=None,
+                           positions=positions, choice=choice, error=None, frozen=frozen, recent=recent,
                            q=choice.query(), booklet_name=lambda n: _booklet_name(design, n, choice.language))
 
 
@@ -160,7 +193,8 @@ def index() -> str | tuple[str, int]:
 @print_required
 def preview(number: int) -> str:
     bank, choice, design = _loaded()
-    pdf = _booklet_pdf(bank, choice, design, number)
+    # a preview prints nothing: it saves no design, and shows a number only for a printed one
+    pdf = _booklet_pdf(bank, choice, design, number, str(choice.printed or ""))
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "booklet.pdf"
         source.write_bytes(pdf)
@@ -177,7 +211,9 @@ def preview(number: int) -> str:
 @print_required
 def booklet_pdf(number: int) -> Response:
     bank, choice, design = _loaded()
-    pdf = _booklet_pdf(bank, choice, design, number)
+    if number not in design.booklets:
+        abort(404)
+    pdf = _booklet_pdf(bank, choice, design, number, printed.label(_frozen(bank, choice, design)))
     return _download(pdf, _booklet_name(design, number, choice.language), "application/pdf")
 
 
@@ -187,17 +223,18 @@ def teacher_pdf(kind: str) -> Response:
     if kind not in KINDS:
         abort(404)
     bank, choice, design = _loaded()
+    frozen = _frozen(bank, choice, design)
     audit.record_now(get_db(), current_user, "keys.export", f"teacher:{kind}",
-                     {"language": choice.language})
-    return _download(_teacher_pdf(bank, choice, design, kind), f"{kind}-{choice.language}.pdf",
-                     "application/pdf")
+                     {"language": choice.language, "printed_design": frozen.id})
+    return _download(_teacher_pdf(bank, choice, design, kind, printed.label(frozen)),
+                     f"{kind}-{choice.language}.pdf", "application/pdf")
 
 
 @bp.get("/design.yaml")
 @print_required
 def design_file() -> Response:
-    _bank, _choice_, design = _loaded()
-    return _download(_design_yaml(design), "design.yaml", "application/yaml")
+    bank, choice, design = _loaded()
+    return _download(_design_yaml(design, _frozen(bank, choice, design)), "design.yaml", "application/yaml")
 
 
 @bp.get("/answers-template.csv")
@@ -211,14 +248,16 @@ def answers_template() -> Response:
 @print_required
 def teacher_pack() -> Response:
     bank, choice, design = _loaded()
+    frozen = _frozen(bank, choice, design)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("design.yaml", _design_yaml(design))
+        zf.writestr("design.yaml", _design_yaml(design, frozen))
         zf.writestr("ANSWERS.csv", paper.answers_template(design, bank.by_id))
         for kind in KINDS:
-            zf.writestr(f"{kind}-{choice.language}.pdf", _teacher_pdf(bank, choice, design, kind))
+            zf.writestr(f"{kind}-{choice.language}.pdf",
+                        _teacher_pdf(bank, choice, design, kind, printed.label(frozen)))
     audit.record_now(get_db(), current_user, "keys.export", "teacher:pack",
-                     {"language": choice.language})
+                     {"language": choice.language, "printed_design": frozen.id})
     return _download(buf.getvalue(), f"teacher-pack-{choice.language}.zip", "application/zip")
 
 
@@ -226,14 +265,16 @@ def teacher_pack() -> Response:
 @bp.post("/sets")
 @print_required
 def start_set() -> Response:
-    _bank, choice, _design_ = _loaded()  # refuses a design that cannot be built, here and now
+    bank, choice, design = _loaded()  # refuses a design that cannot be built, here and now
+    frozen_id = _frozen(bank, choice, design).id  # the worker renders these versions, whatever comes later
     db = get_db()
     with unit_of_work(db):
         job = set_job.enqueue_set(db, language=choice.language, clusters=choice.clusters,
                                   positions=choice.positions, blocks=choice.blocks,
-                                  test_name=choice.test_name, created_by=current_user.id)
+                                  test_name=choice.test_name, created_by=current_user.id,
+                                  printed=frozen_id)
         job_id = job.id
-    return redirect(url_for("print.booklet_set", job_id=job_id, **choice.query()))
+    return redirect(url_for("print.booklet_set", job_id=job_id, **{**choice.query(), "printed": str(frozen_id)}))
 
 
 def _own_set(job_id: int) -> Job:
@@ -267,20 +308,35 @@ def booklet_set_zip(job_id: int) -> Response:
 
 
 # -- paper answers back to data -----------------------------------------------------------------
-def _paper_design(bank: PrintBank, choice: DesignChoice) -> Design:
+def _paper_design(bank: PrintBank, choice: DesignChoice) -> tuple[PrintBank, Design]:
+    """What the answers are scored against: the printed design named by an uploaded design.yaml
+    (its ``printed_design``) or by the query (``printed=ID``), with its pinned versions; else an
+    uploaded design over today's units, or the design of the page's parameters."""
     file = request.files.get("design")
-    if file is not None and file.filename:
-        return paper.read_uploaded_design(file.read(), file.filename, [u.id for u in bank.units])
-    return _design(bank, choice)
+    data = file.read() if file is not None and file.filename else None
+    design_id = paper.printed_design_id(data) if data is not None else choice.printed
+    if design_id is not None:
+        try:
+            frozen = printed.get(get_db(), design_id)
+        except printed.UnknownDesign as exc:
+            raise DataFileError.at(file.filename if data is not None and file is not None else "design",
+                                   0, 0, str(exc)) from None
+        return printed.pinned_bank(get_db(), frozen), printed.design_of(frozen)
+    if data is not None and file is not None:
+        return bank, paper.read_uploaded_design(data, file.filename or "design.yaml", [u.id for u in bank.units])
+    return bank, _design(bank, choice)
 
 
 @bp.route("/paper", methods=["GET", "POST"])
 @print_required
 def paper_upload() -> str | tuple[str, int] | Response:
-    bank = approved_units(get_db())
+    choice = _choice()
+    if choice.printed is not None:
+        bank = printed.pinned_bank(get_db(), _printed_row(choice.printed))
+    else:
+        bank = approved_units(get_db())
     if not bank.units:
         abort(404)
-    choice = _choice()
     if request.method == "GET":
         return render_template("printing/paper.html", choice=choice, q=choice.query(), problems=None)
     file = request.files.get("answers")
@@ -299,7 +355,7 @@ def _store(bank: PrintBank, choice: DesignChoice, data: bytes, filename: str, na
     try:
         if len(data) > paper.MAX_UPLOAD:
             raise DataFileError.at(filename, 0, 0, "the file is larger than 5 MB")
-        design = _paper_design(bank, choice)
+        bank, design = _paper_design(bank, choice)
         with unit_of_work(db):
             ds = paper.store(db, data, filename, design, bank.units, name=name,
                              language=choice.language, window=window, user_id=current_user.id,
