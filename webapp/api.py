@@ -26,6 +26,7 @@ from itembank.delivery.student_view import item_view
 
 from .database import get_db
 from .errors import json_error
+from .security import json_problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -80,6 +81,8 @@ for _kind, _code in STATUS_BY_ERROR:
 
 def _body() -> dict[str, Any]:
     data = request.get_json(silent=True)
+    if data is None and request.is_json and (problem := json_problem(request.get_data())):
+        raise _BadRequest(f"the body is not valid JSON ({problem}); send one JSON object")
     if data is None:
         raise _BadRequest("the body must be a JSON object (Content-Type: application/json)")
     if not isinstance(data, dict):

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -38,6 +39,9 @@ def init_app(app: Flask) -> None:
         # X-Forwarded-* headers the proxies set; never trusted without this setting.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.wsgi_app = _form_utf8_guard(app.wsgi_app)  # type: ignore[method-assign]
+    sort_keys = app.json.sort_keys  # type: ignore[attr-defined]
+    app.json = BoundedJSONProvider(app)
+    app.json.sort_keys = sort_keys  # type: ignore[attr-defined]
     if app.config.get("ITEMBANK_PRODUCTION"):
         # the session cookie is written after the after_request hooks: its flags are set here
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -104,6 +108,30 @@ def _form_utf8_guard(wsgi_app: Any) -> Any:
         return wsgi_app(environ, start_response)
 
     return guarded
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """The app's JSON (``request.get_json`` everywhere reads through it): a body nested deeper than
+    Python's parser follows raised ``RecursionError``, which ``get_json(silent=True)`` lets through
+    as a 500; here it is a ``ValueError`` like any other unreadable JSON, so it is refused with 400."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply to read; the API's bodies need three levels at most") from None
+
+
+def json_problem(data: bytes) -> str | None:
+    """Why a JSON body cannot be read (with its line and column where the parser knows them), or
+    None when it can."""
+    from flask import current_app
+
+    try:
+        current_app.json.loads(data)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return str(exc)
+    return None
 
 
 def _secure_cookies(response: Response) -> None:

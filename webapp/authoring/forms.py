@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from itembank.bank.schema import LANGUAGES
@@ -101,7 +102,8 @@ def parse_form(form: MultiDict[str, str]) -> dict[str, Any]:
 def _block(block: dict[str, Any]) -> Any:
     if "json" in block:
         try:
-            return json.loads(block["json"])
+            # the app's bounded reader: a block nested thousands deep is a ValueError, not a 500
+            return current_app.json.loads(block["json"])
         except ValueError:
             return block["json"]
     out: dict[str, Any] = {"type": block.get("type", "text")}
