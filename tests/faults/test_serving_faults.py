@@ -31,6 +31,12 @@ def run_students(server: Server, n: int, fault: Callable[[list[Student]], None],
     for t in threads:
         t.start()
     time.sleep(0.5)  # let them get going: requests in flight
+    # The fault comes once every student has started: a start whose reply is lost is refused on
+    # retry (409: the session is in progress and the client never saw its resume code; a teacher
+    # unlocks it), which is the documented behaviour, not a lost answer.
+    deadline = time.monotonic() + 30  # on a loaded machine the starts take a while
+    while not all(s.item is not None for s in students) and time.monotonic() < deadline:
+        time.sleep(0.05)
     fault(students)
     for t in threads:
         t.join(90)
@@ -51,12 +57,6 @@ def test_sigkill_of_a_worker_mid_request_loses_and_doubles_nothing(tmp_path: Pat
             # Kill a serving worker every 0.3 s until a request was cut (a client had to retry),
             # at least twice, at most 10 times, and only while students are still answering.
             # A replacement worker is left alone while it boots (it serves nothing yet).
-            # Kill only once every student has started: a start whose reply is lost is refused
-            # on retry (409, the session is in progress and the client never saw its resume
-            # code; a teacher unlocks it), which is the documented behaviour, not a lost answer.
-            deadline = time.monotonic() + 30  # on a loaded machine the starts take a while
-            while not all(s.item is not None for s in students) and time.monotonic() < deadline:
-                time.sleep(0.05)
             while len(killed) < 10 and any(s.item is not None for s in students):
                 if len(killed) >= 2 and sum(s.retried for s in students):
                     break

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session
 
 from itembank.bank import csv_export
 from itembank.bank.responses_csv import ResponseData
 from itembank.bank.schema import ComplexChoice, MultipleChoice, Unit
+from itembank.bank.yaml_source import parse_yaml
 from itembank.errors import DataFileError, Problem, ProblemsError
 from itembank.orgs.models import City, School
 from itembank.paper.design import Design, read_design
@@ -95,10 +95,11 @@ def read_uploaded_design(data: bytes, filename: str, known_units: Sequence[str])
 def printed_design_id(data: bytes) -> int | None:
     """The ``printed_design`` of a design.yaml downloaded from the print pages (None for a design
     file without one, or one that is not YAML: it is then read as a design of today's units)."""
-    try:
-        doc = yaml.safe_load(data.decode("utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError):
+    # the bank's bounded YAML reader (size, depth and alias limits), never yaml.safe_load
+    parsed, problems = parse_yaml(data.removeprefix(b"\xef\xbb\xbf"), "design.yaml")
+    if parsed is None or problems:
         return None
+    doc = parsed.data
     value = doc.get("printed_design") if isinstance(doc, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 

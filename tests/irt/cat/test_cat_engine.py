@@ -176,19 +176,14 @@ def test_kl_targets_the_estimate_and_a_stratification_saves_high_a() -> None:
     assert early < late - 0.3
 
 
-def test_selection_is_fast_on_a_2000_item_bank() -> None:
-    import time
-
+def test_selection_on_a_2000_item_bank_is_the_same_on_every_call() -> None:
+    # (its speed is measured in benchmarks/cat.py, never in a timed test)
     bank = CatBank.build(two_pl(2000, 4))
     cfg = CatConfig.from_dict({})
     history = [(bank.item_ids[j], j % 2) for j in range(0, 40, 4)]
-    next_step(bank, cfg, history, 1)  # builds the tables once
-    times = []
-    for _ in range(50):
-        t0 = time.perf_counter()
-        next_step(bank, cfg, history, 1)
-        times.append(time.perf_counter() - t0)
-    assert np.median(times) < 0.005  # the benchmark measures ~0.4 ms; loose for slow CI
+    first = next_step(bank, cfg, history, 1)  # builds the tables once
+    assert first.item is not None and first.item not in {i for i, _ in history}
+    assert all(next_step(bank, cfg, history, 1).item == first.item for _ in range(5))
 
 
 def test_finish_reports_scale_and_level(bank300: CatBank) -> None:
