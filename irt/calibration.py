@@ -763,9 +763,7 @@ def _observed_gradient(
     r_all = _expected_counts(onehot, post, n_items)
     parts: list[np.ndarray] = []
     for g in state.groups:
-        probs, jac = mstep.probabilities(g.model, g.eta, theta, g.n_cat)
-        assert jac is not None
-        u = jac / np.maximum(probs, _TINY)[..., None]  # (n, Q, K, P) ∂log P/∂η
+        u = _log_prob_jacobian(g, theta)
         grad = np.einsum("nqk,nqkp->np", r_all[g.items, :, : g.n_cat], u)
         grad += mstep.penalty(g.model, g.eta, g.n_cat, priors)[1]
         parts.append(grad.ravel())
@@ -776,6 +774,13 @@ def _observed_gradient(
         if est_sd:
             parts.append(np.array([(per_node @ z).sum()]))
     return np.concatenate(parts)
+
+
+def _log_prob_jacobian(group: _Group, theta: np.ndarray) -> np.ndarray:
+    """∂log P_jk(θ_q)/∂η of one group's items at the nodes: (n, Q, K, P)."""
+    probs, jac = mstep.probabilities(group.model, group.eta, theta, group.n_cat)
+    assert jac is not None
+    return jac / np.maximum(probs, _TINY)[..., None]
 
 
 def _theta_scores(state: _State, theta: np.ndarray) -> np.ndarray:
@@ -814,10 +819,8 @@ def _crossproduct_information(
     tables: list[tuple[int, int, int, np.ndarray, list[np.ndarray]]] = []
     pos = 0
     for g in state.groups:
-        probs, jac = mstep.probabilities(g.model, g.eta, theta, g.n_cat)
-        assert jac is not None
         n, p_ = g.eta.shape
-        u = jac / np.maximum(probs, _TINY)[..., None]  # (n, Q, K, P) ∂log P/∂η
+        u = _log_prob_jacobian(g, theta)
         u_k = np.ascontiguousarray(u.transpose(2, 1, 0, 3).reshape(g.n_cat, n_nodes, n * p_))
         cols = [k * n_items + g.items for k in range(g.n_cat)]
         tables.append((pos, n, p_, u_k, cols))
