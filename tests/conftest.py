@@ -19,13 +19,17 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from itembank import (
+from tests import memo
+
+memo.install()  # before the product modules bind the remembered functions (see tests/memo.py)
+
+from itembank import (  # noqa: E402
     all_models,  # noqa: F401  (every table on Base.metadata)
     config,
 )
-from itembank.db import Base, make_engine
-from itembank.db import session_factory as make_session_factory
-from itembank.migrate import upgrade
+from itembank.db import Base, make_engine  # noqa: E402
+from itembank.db import session_factory as make_session_factory  # noqa: E402
+from itembank.migrate import upgrade  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -132,6 +136,51 @@ def browser():  # type: ignore[no-untyped-def]
         chromium = launch_chromium(p)
         yield chromium
         chromium.close()
+
+
+# -- the longest modules first, so that two xdist workers finish together -------------------------
+# A worker that picks up a 60 s browser flow in the last minute keeps the whole run waiting while
+# the other one idles.  These modules hold the longest single tests (measured with
+# ``--durations``, longest first); after them come the other modules with a ``slow`` or
+# ``browser`` test, then the rest in their usual order.  Each module stays in one piece (its
+# module-scoped fixtures, e.g. ``browser``, are built once).
+LONGEST_FIRST = (
+    "tests/load/test_load_short.py", "tests/webapp/test_manage_browser.py",
+    "tests/faults/test_worker_kill.py", "tests/webapp/test_research_browser.py",
+    "tests/webapp/test_language.py", "tests/faults/test_serving_faults.py",
+    "tests/webapp/test_authoring_browser.py", "tests/itembank/cli/test_questionnaire_delivery.py",
+    "tests/webapp/test_serve.py", "tests/webapp/test_printing.py",
+    "tests/webapp/test_test_page_browser.py", "tests/webapp/test_printing_frozen.py",
+    "tests/webapp/test_questionnaire_browser.py", "tests/webapp/test_research_design_browser.py",
+    "tests/webapp/test_teach_browser.py", "tests/webapp/test_browser.py",
+    "tests/webapp/test_materials_browser.py", "tests/security/test_image_entry_points.py",
+    "tests/webapp/test_printing_browser.py", "tests/webapp/test_research_coding_browser.py",
+    "tests/security/test_roles.py", "tests/itembank/paper/test_booklet_set.py",
+    "tests/itembank/qti/test_faithful.py", "tests/itembank/qti/test_player_browser.py",
+)  # fmt: skip
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    first_seen: dict[str, int] = {}
+    slow: set[str] = set()
+    for i, item in enumerate(items):
+        module = item.nodeid.split("::")[0]
+        first_seen.setdefault(module, i)
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser"):
+            slow.add(module)
+
+    def key(item: pytest.Item) -> tuple[int, int, int]:
+        module = item.nodeid.split("::")[0]
+        group = 0 if module in rank else 1 if module in slow else 2
+        return group, rank.get(module, first_seen[module]), first_seen[module]
+
+    items.sort(key=key)  # stable: a module's tests keep their order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    memo.rebind()  # modules first imported by test modules after tests/conftest.py
 
 
 # -- say plainly whether PostgreSQL ran ----------------------------------------------------------
