@@ -41,6 +41,7 @@ class Settings:
     max_xml_depth: int = 100  # the deepest nesting of elements in a QTI file
     code_max_failures: int = 10  # wrong access/resume codes per client address ...
     code_window_seconds: int = 60  # ... within this window refuse that address (429)
+    job_file_days: int = 7  # the worker deletes files jobs produced (booklet ZIPs) after these days
 
     @property
     def is_production(self) -> bool:
@@ -77,4 +78,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         max_xml_depth=int(env.get("ITEMBANK_MAX_XML_DEPTH", "100")),
         code_max_failures=int(env.get("ITEMBANK_CODE_MAX_FAILURES", "10")),
         code_window_seconds=int(env.get("ITEMBANK_CODE_WINDOW_SECONDS", "60")),
+        job_file_days=int(env.get("ITEMBANK_JOB_FILE_DAYS", "7")),
     )

@@ -27,12 +27,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
-from itembank.delivery import control
+from itembank.delivery import control, pretest
 from itembank.delivery import scope as session_scope
 from itembank.delivery import sessions as delivery
 from itembank.delivery.live import live_rows
 from itembank.delivery.models import Response, Test, TestSession
 from itembank.orgs import scope
+from itembank.research import coding
 
 from .database import get_db
 from .i18n import current_language
@@ -96,8 +97,16 @@ def index() -> str:
     for test_id, status, count in rows:
         counts[test_id][status] = count
     return render_template(
-        "teach/index.html", tests=tests, counts=counts, show_codes=current_user.role != "researcher"
+        "teach/index.html", tests=tests, counts=counts, show_codes=current_user.role != "researcher",
+        to_code=_to_code(),
     )
+
+
+def _to_code(test_id: str | None = None) -> int | None:
+    """Open responses the user may code that wait for a code (None: the user does not code)."""
+    if current_user.role not in coding.CODER_ROLES:
+        return None
+    return coding.waiting(get_db(), viewer=current_user, test_id=test_id)
 
 
 def _test_or_404(test_id: str) -> Test:
@@ -137,7 +146,15 @@ def _live_context(test: Test) -> dict[str, object]:
 @bp.get("/tests/<test_id>")
 def test_sessions(test_id: str) -> str:
     test = _test_or_404(test_id)
-    return render_template("teach/test.html", **_live_context(test))
+    # pretest units the test seeds and their responses (counts only: no parameters to teachers)
+    seeding = pretest.unit_counts(get_db(), test)
+    return render_template("teach/test.html", to_code=_to_code(test.id), seeding=seeding,
+                           min_responses=_min_responses(test) if seeding else None,
+                           **_live_context(test))
+
+
+def _min_responses(test: Test) -> int:
+    return delivery.cat_config(test).pretest.min_responses
 
 
 @bp.get("/tests/<test_id>/live")

@@ -1,5 +1,5 @@
-"""CLI commands for school rosters: ``itembank roster import``, ``itembank roster cards`` and
-``itembank roster forget``."""
+"""CLI commands for school rosters: ``itembank roster import``, ``itembank roster cards``,
+``itembank roster password`` and ``itembank roster forget``."""
 
 from __future__ import annotations
 
@@ -108,6 +108,60 @@ def cards(school_class: str, out: Path, test_id: str | None, url: str | None, la
     if missing:
         click.echo(f"{missing} cards say to ask the teacher: their passwords cannot be printed; "
                    "use --new-passwords to give new ones.")
+
+
+@roster.command("password")
+@click.argument("school_class", metavar="CLASS")
+@click.argument("student_id")
+@click.option("--print", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the student's login card with the new password to this PDF.")
+@click.option("--test", "test_id", help="With --print: print this test's access code (and link, with --url).")
+@click.option("--url", help="With --print: the address students open, e.g. https://test.example.edu.tw")
+@click.option("--language", type=click.Choice(["zh-TW", "en"]), default="zh-TW", show_default=True,
+              help="With --print: the language printed first (cards carry both).")
+def password(school_class: str, student_id: str, out: Path | None, test_id: str | None, url: str | None,
+             language: str) -> None:
+    """Give STUDENT_ID of CLASS (SCHOOL:CLASS, or CITY:SCHOOL:CLASS) a new sign-in password and
+    show it; the old one stops working.  Recorded in the audit log, as the web's "new password".
+
+    The student id is compared trimmed and case-folded.  With --print, the student's login card is
+    written to a PDF (the class's cards, `itembank roster cards`, print the new password too)."""
+    from itembank.accounts import audit
+    from itembank.db import transaction
+    from itembank.delivery.models import Test
+    from itembank.orgs.cards import card_of, find_class, find_class_student
+    from itembank.orgs.student_passwords import issue_password
+
+    factory = open_bank()
+    pdf = None
+    try:
+        with transaction(factory) as session:
+            klass = find_class(session, school_class)
+            student = find_class_student(session, klass, student_id)
+            title = code = address = None
+            if test_id is not None:
+                test = session.get(Test, test_id)
+                if test is None:
+                    raise ItembankError(f"there is no test {test_id!r}")
+                title, code = dict(test.title), test.access_code
+                address = f"{url.rstrip('/')}/?test={test.id}" if url else None
+            elif url:
+                address = url
+            new = issue_password(student)
+            audit.record(session, audit.cli_actor(), "student.new_password", f"student:{student.key}")
+            shown_id, name = student.student_id, student.name
+            if out is not None:
+                from itembank.paper.cards import render_login_cards
+
+                pdf = render_login_cards([card_of(student, new)], language=language, test_title=title,
+                                         address=address, access_code=code)
+    except ItembankError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"New sign-in password of {shown_id}" + (f" ({name})" if name else "") + f": {new}")
+    click.echo("The old password no longer works.")
+    if out is not None and pdf is not None:
+        out.write_bytes(pdf)
+        click.echo(f"Wrote the login card to {out}.")
 
 
 @roster.command("forget")

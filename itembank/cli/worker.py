@@ -25,6 +25,9 @@ STALE_AFTER = 120.0
               "(default: host:pid).")
 def worker(burst: bool, poll: float, stale_after: float, name: str | None) -> None:
     """Claim queued jobs one at a time and run them; Ctrl-C stops after the running job."""
+    from datetime import timedelta
+
+    from itembank import config
     from itembank.paper import set_job
     from itembank.research import calibration_runs, jobs
 
@@ -33,7 +36,8 @@ def worker(burst: bool, poll: float, stale_after: float, name: str | None) -> No
     label = name or f"{socket.gethostname()}:{os.getpid()}"
     click.echo(f"worker {label}: waiting for jobs", err=True)
     try:
-        done = jobs.work(factory, handlers, label, poll=poll, stale_after=stale_after, burst=burst)
+        done = jobs.work(factory, handlers, label, poll=poll, stale_after=stale_after, burst=burst,
+                         keep_files=timedelta(days=config.load().job_file_days))
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
         return

@@ -17,7 +17,7 @@ from itembank.errors import ItembankError
 from .models import City, School, SchoolClass, Student
 from .student_passwords import card_password, issue_password
 
-__all__ = ["CardEntry", "class_cards", "find_class"]
+__all__ = ["CardEntry", "card_of", "class_cards", "find_class", "find_class_student"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,22 @@ def class_cards(
                                dict(school_class.school.name), password))  # fmt: skip
     session.flush()
     return cards, issued
+
+
+def find_class_student(session: Session, school_class: SchoolClass, student_id: str) -> Student:
+    """The student of ``school_class`` with ``student_id`` (compared trimmed and case-folded, as
+    students are identified); ItembankError naming the class otherwise."""
+    wanted = student_id.strip().casefold()
+    found = [s for s in session.scalars(select(Student).where(Student.class_id == school_class.id))
+             if s.student_id.strip().casefold() == wanted]
+    if len(found) != 1:
+        raise ItembankError(f"there is no student {student_id!r} in class {school_class.name} of school "
+                            f"{school_class.school.code}")
+    return found[0]
+
+
+def card_of(student: Student, password: str | None) -> CardEntry:
+    """One student's login card (``password`` as shown, or None when it cannot be printed)."""
+    klass = student.school_class
+    return CardEntry(student.name, student.student_id, klass.name if klass else "",
+                     dict(student.school.name), password)

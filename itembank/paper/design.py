@@ -6,6 +6,7 @@ DESIGN.yaml::
 
     name: rotation-7x3
     positions: 3
+    minutes: 60          # optional: the time stated on every booklet (default: its clusters' minutes)
     balance: each cluster appears equally often in each position; every pair ... λ = 1 ...
     clusters:
       - {cluster: C1, minutes: 21, units: [GC-001, GC-014]}
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +43,25 @@ class Cluster:
 
 @dataclass
 class Design:
-    """clusters: in order.  booklets: booklet number → cluster ids by position."""
+    """clusters: in order.  booklets: booklet number → cluster ids by position.  minutes: the
+    time every booklet states (None: each booklet states the sum of its clusters' minutes)."""
 
     name: str
     clusters: list[Cluster]
     booklets: dict[int, list[str]]
     balance: str = ""
     notes: list[str] = field(default_factory=list)
+    minutes: float | None = None
+
+    def stated_minutes(self, booklet: int) -> float | None:
+        """The time the design gives ``booklet`` (what its cover states): the design's
+        ``minutes``, else the sum of its clusters' minutes; None when the design says neither
+        (a CSV table has no minutes)."""
+        if self.minutes is not None:
+            return self.minutes
+        by_id = self.cluster_by_id
+        minutes = [by_id[cid].minutes for cid in self.booklets[booklet]]
+        return float(sum(minutes)) if minutes and all(m > 0 for m in minutes) else None
 
     @property
     def cluster_by_id(self) -> dict[str, Cluster]:
@@ -96,12 +110,51 @@ def make_design(units: Sequence[Unit], n_clusters: int | None = None, positions:
                   rotation.balance.describe(), notes)
 
 
+TIME_WARNING = {  # what `itembank booklets` says of a TimeWarning (the print page says it from its catalog)
+    "en": "booklet {booklet}: its units need about {estimated} minutes, more than the {stated} minutes "
+          "the design states (and its cover prints).",
+    "zh-TW": "第 {booklet} 本題本的題組估計約需 {estimated} 分鐘，超過設計所訂（封面所印）的 {stated} 分鐘。",
+}
+
+
+@dataclass(frozen=True)
+class TimeWarning:
+    """A booklet whose units need longer (by their ``estimated_minutes``) than the design states."""
+
+    booklet: int
+    estimated: float
+    stated: float
+
+
+def estimated_minutes(design: Design, units: Mapping[str, Unit], booklet: int) -> float:
+    """The sum of the estimated minutes of ``booklet``'s units (the bank's unit metadata)."""
+    return float(sum(units[u].metadata.estimated_minutes for u in design.units_of(booklet) if u in units))
+
+
+def time_warnings(design: Design, units: Mapping[str, Unit]) -> list[TimeWarning]:
+    """The booklets whose estimated time exceeds the time the design states, by booklet."""
+    out = []
+    for booklet in sorted(design.booklets):
+        stated = design.stated_minutes(booklet)
+        estimated = estimated_minutes(design, units, booklet)
+        if stated is not None and estimated > stated + 1e-9:
+            out.append(TimeWarning(booklet, estimated, stated))
+    return out
+
+
+def minutes_text(minutes: float) -> str:
+    """Minutes as printed and said: whole minutes, rounded up (37.5 → "38")."""
+    return str(math.ceil(minutes - 1e-9))
+
+
 def design_document(design: Design) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "name": design.name,
         "positions": max((len(c) for c in design.booklets.values()), default=0),
         "balance": design.balance,
     }
+    if design.minutes is not None:
+        doc["minutes"] = design.minutes
     if design.notes:
         doc["notes"] = design.notes
     doc["clusters"] = [{"cluster": c.id, "minutes": round(c.minutes, 1), "units": list(c.units)} for c in design.clusters]
@@ -186,10 +239,17 @@ def read_design(path: str | Path, known_units: Sequence[str] | None = None) -> D
     for b, positions in booklets.items():
         if sorted(positions) != list(range(1, len(positions) + 1)):
             out.append(Problem(name, 0, 0, f"booklet {b}: positions {sorted(positions)} are not 1..{len(positions)}"))
+    minutes = data.get("minutes")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int | float)
+                                or not 0 < minutes <= 600):
+        add(("minutes",), "expected the minutes every booklet states: a number from 1 to 600")
+        minutes = None
     out += _unit_problems(name, clusters, known_units)
     if out:
         raise ProblemsError(out)
-    return _finish(str(data.get("name") or path.stem), clusters, booklets, data.get("balance", ""))
+    design = _finish(str(data.get("name") or path.stem), clusters, booklets, data.get("balance", ""))
+    design.minutes = float(minutes) if minutes is not None else None
+    return design
 
 
 def _read_design_csv(path: Path, known_units: Sequence[str] | None) -> Design:

@@ -12,12 +12,14 @@ import hashlib
 import json
 from typing import Any
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from itembank.bank.models import ItemParameters, ItemVersion, MediaFile, UnitVersion
 from itembank.bank.schema import Unit
+from itembank.bank.yaml_source import parse_yaml
 
 from .booklet_set import PrintBank
 from .design import Cluster, Design, design_document
@@ -76,7 +78,9 @@ def design_of(printed: PrintedDesign) -> Design:
     booklets: dict[int, list[str]] = {}
     for r in rows:
         booklets.setdefault(int(r["booklet"]), []).append(str(r["cluster"]))
-    return Design(str(doc["name"]), clusters, booklets, str(doc.get("balance") or ""), list(doc.get("notes") or []))
+    minutes = doc.get("minutes")
+    return Design(str(doc["name"]), clusters, booklets, str(doc.get("balance") or ""), list(doc.get("notes") or []),
+                  float(minutes) if minutes is not None else None)
 
 
 def pinned_bank(session: Session, printed: PrintedDesign) -> PrintBank:
@@ -122,3 +126,22 @@ def label(printed: PrintedDesign) -> str:
 def recent(session: Session, limit: int = 10) -> list[PrintedDesign]:
     """The designs printed last, newest first (the print page lists them)."""
     return list(session.scalars(select(PrintedDesign).order_by(PrintedDesign.id.desc()).limit(limit)))
+
+
+def design_yaml(design: Design, row: PrintedDesign) -> str:
+    """The design.yaml of a printed design: ``printed_design: N`` first, then the design, so that
+    paper answers read back with this file are scored against the versions it was printed from."""
+    document = {"printed_design": row.id, **design_document(design)}
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+
+
+def number_in(data: bytes) -> int | None:
+    """The ``printed_design`` of a design.yaml written by :func:`design_yaml` (None for a design
+    file without one, or one that is not YAML: it is then read as a design of today's units)."""
+    # the bank's bounded YAML reader (size, depth and alias limits), never yaml.safe_load
+    parsed, problems = parse_yaml(data.removeprefix(b"\xef\xbb\xbf"), "design.yaml")
+    if parsed is None or problems:
+        return None
+    doc = parsed.data
+    value = doc.get("printed_design") if isinstance(doc, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

@@ -3,20 +3,18 @@
 The web app queues a job of kind :data:`JOB_KIND` with the design's parameters
 (:func:`enqueue_set`); ``itembank worker`` renders the set in parallel processes
 (:func:`itembank.paper.booklet_set.render_set`), reporting each finished document as the job's
-progress, and writes one ZIP (design.yaml, the booklets, the answer key and the coding guide) to
-the instance folder, named by the job id, so that a retried job replaces it (:func:`set_path`).
+progress, and stores one ZIP (design.yaml, the booklets, the answer key and the coding guide) in
+the database with the job (:func:`itembank.research.jobs.store_file`, in the transaction that
+finishes the job), so that every web host serves it and a retried job replaces it.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy.orm import Session
 
-from itembank import config
 from itembank.research import jobs
 from itembank.research.models import Job
 
@@ -25,12 +23,7 @@ from .booklet_set import PrintBank, approved_units, render_set, zip_set
 from .design import Design, design_document, make_design
 
 JOB_KIND = "booklet-set"
-
-
-def set_path(job_id: int, instance_path: Path | None = None) -> Path:
-    """Where the ZIP of job ``job_id`` is written (the instance folder's ``exports``)."""
-    base = instance_path if instance_path is not None else config.load().instance_path
-    return base / "exports" / f"booklet-set-{job_id}.zip"
+ZIP_NAME = "booklets.zip"  # the job's file (jobs.load_file(session, job_id, ZIP_NAME))
 
 
 def set_filename(payload: dict[str, Any]) -> str:
@@ -91,13 +84,12 @@ def _render_and_store(ctx: jobs.JobContext, bank: PrintBank, design: Design, lab
         document = {"printed_design": int(label), **document}
     design_yaml = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
     data = zip_set(files, {"design.yaml": design_yaml})
-    path = set_path(ctx.job_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.part")
-    partial.write_bytes(data)
-    os.replace(partial, path)  # a reader never sees half a file
     with ctx.factory() as s, s.begin():
-        if not ctx.owns(s) or not jobs.finish(ctx, s, message=f"{len(files)} PDF"):
+        if not ctx.owns(s):
+            s.rollback()
+            raise jobs.JobLost(f"job {ctx.job_id} was taken over")
+        jobs.store_file(s, ctx.job_id, ZIP_NAME, data, "application/zip")
+        if not jobs.finish(ctx, s, message=f"{len(files)} PDF"):
             s.rollback()
             raise jobs.JobLost(f"job {ctx.job_id} was taken over")
 

@@ -3,8 +3,10 @@ gives a code; a share of responses (``double_share``, chosen per response by a s
 coded a second time, blind; agreeing codes become final at once, disagreements wait for a lead
 coder (a coder who gave neither code).  The final code's score goes into ``responses.score``.
 
-Coders are users with the role researcher or admin; any of them may lead on a response they did
-not code themselves.
+Coders are users with the role researcher, admin or teacher, each over the responses of
+:func:`itembank.research.scope.coding_clause` (a teacher's own classes, a researcher's own city);
+any of them may lead on a response they did not code themselves.  The share coded twice is set by
+researchers and administrators only (:data:`SHARE_ROLES`).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from sqlalchemy.orm import Session, aliased
 
 from irt.agreement import Agreement, cohen_kappa
 from itembank.bank.models import ItemVersion
-from itembank.delivery.models import Response
+from itembank.delivery.models import Response, TestSession
 from itembank.orgs.scope import Viewer
 
 from .models import ResearchSetting, ResponseCode
 from .scope import restrict_responses
 
-CODER_ROLES = ("researcher", "admin")
+CODER_ROLES = ("researcher", "admin", "teacher")
+SHARE_ROLES = ("researcher", "admin")
 DEFAULT_DOUBLE_SHARE = 0.2
 
 
@@ -175,6 +178,21 @@ def give_code(session: Session, response_id: int, kind: str, code: str, coder_id
         response.score = final_code[1]
     session.flush()
     return new
+
+
+def waiting(session: Session, *, viewer: Viewer, test_id: str | None = None) -> int:
+    """How many open responses ``viewer`` may code still have no final code (of ``test_id``)."""
+    final = aliased(ResponseCode)
+    stmt = restrict_responses(
+        select(func.count(Response.id))
+        .join(ItemVersion, Response.item_version_id == ItemVersion.id)
+        .where(ItemVersion.type == "open_response")
+        .where(~exists().where(and_(final.response_id == Response.id, final.kind == "final"))),
+        viewer)
+    if test_id is not None:
+        stmt = stmt.where(Response.session_id.in_(
+            select(TestSession.id).where(TestSession.test_id == test_id)))
+    return int(session.scalar(stmt) or 0)
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Job
+from .models import Job, JobFile
 
 DEFAULT_STALE_AFTER = 120.0  # seconds without a heartbeat before a running job is taken over
 HEARTBEAT_EVERY = 1.0  # seconds between progress writes
@@ -144,6 +144,39 @@ def _failed(ctx: JobContext, error: str, retry: bool) -> None:
             job.status, job.finished_at, job.message = "failed", utcnow(), error
 
 
+def store_file(session: Session, job_id: int, name: str, data: bytes, media_type: str) -> JobFile:
+    """Keep a file the job produced (in the caller's transaction, the one that finishes the job,
+    so that a finished job always has its file); a retry's file replaces the earlier one."""
+    session.execute(delete(JobFile).where(JobFile.job_id == job_id, JobFile.name == name),
+                    execution_options={"synchronize_session": False})
+    stored = JobFile(job_id=job_id, name=name, media_type=media_type, size=len(data), data=data)
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def load_file(session: Session, job_id: int, name: str) -> JobFile | None:
+    """The file ``name`` of job ``job_id``, or None (never produced, or deleted as too old)."""
+    return session.scalars(
+        select(JobFile).where(JobFile.job_id == job_id, JobFile.name == name)
+    ).first()
+
+
+def has_file(session: Session, job_id: int, name: str) -> bool:
+    """Whether job ``job_id`` has its file ``name`` (without reading the bytes)."""
+    return session.scalar(
+        select(JobFile.id).where(JobFile.job_id == job_id, JobFile.name == name)
+    ) is not None
+
+
+def purge_files(session: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete the files jobs produced more than ``older_than`` ago; returns how many."""
+    before = (now or utcnow()) - older_than
+    result = session.execute(delete(JobFile).where(JobFile.created_at < before),
+                             execution_options={"synchronize_session": False})
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class PermanentJobError(Exception):
     """A handler's error that a retry cannot fix (bad data, bad settings): fail at once."""
 
@@ -171,13 +204,22 @@ def run_one(factory: sessionmaker[Session], handlers: Mapping[str, Handler], wor
     return ctx.job_id
 
 
+PURGE_EVERY = 3600.0  # seconds between the worker's deletions of old job files
+
+
 def work(factory: sessionmaker[Session], handlers: Mapping[str, Handler], worker: str, *,
          poll: float = 2.0, stale_after: float = DEFAULT_STALE_AFTER, burst: bool = False,
-         stop: Callable[[], bool] | None = None) -> int:
+         stop: Callable[[], bool] | None = None, keep_files: timedelta | None = None) -> int:
     """Run jobs until ``stop()`` (or, with ``burst``, until the queue is empty); returns the
-    number of jobs run."""
+    number of jobs run.  With ``keep_files``, files jobs produced longer ago are deleted when the
+    worker starts and then once an hour."""
     done = 0
+    purged_at: float | None = None
     while not (stop and stop()):
+        if keep_files is not None and (purged_at is None or time.monotonic() - purged_at >= PURGE_EVERY):
+            with factory() as s, s.begin():
+                purge_files(s, older_than=keep_files)
+            purged_at = time.monotonic()
         job_id = run_one(factory, handlers, worker, stale_after=stale_after)
         if job_id is None:
             if burst:

@@ -3,7 +3,8 @@
 
 Row-level data (a data set's persons, a test's sessions) pass through :func:`restrict_dataset_persons`
 and :func:`restrict_sessions`; the open responses coders read, count and code through
-:func:`restrict_responses` (the sessions of ``session_clause``).  Reports compute aggregates over every city (above the minimum group
+:func:`restrict_responses` (the sessions of :func:`coding_clause`: a teacher's classes, a
+researcher's city).  Reports compute aggregates over every city (above the minimum group
 size) but list students only when a scoped query returned them: :func:`scope_for` runs those
 queries and the :class:`Scope` it returns only answers from their results.
 """
@@ -14,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import Session
 
 from itembank.delivery import scope as session_scope
 from itembank.delivery.models import Response, TestSession
+from itembank.delivery.practice import practice_tests_select
 from itembank.orgs import scope as org_scope
 
 from .models import DatasetPerson
@@ -64,11 +66,26 @@ def restrict_dataset_persons(stmt: S, scope: Scope) -> S:
     return stmt.where(org_scope.coded_rows_clause(scope.user, DatasetPerson.city, DatasetPerson.school))
 
 
+def coding_clause(user: org_scope.Viewer) -> ColumnElement[bool]:
+    """The where-clause on ``TestSession`` of the sessions whose open responses ``user`` may read
+    and code: administrators every session; researchers the sessions they see row by row (their
+    own city's, :func:`~itembank.delivery.scope.session_clause`); teachers the sessions they may
+    act on (:func:`~itembank.delivery.scope.control_clause`: their classes', and the off-roster
+    sessions of tests they own, never the shared demo's, which are anyone's).  Nobody else codes."""
+    if user.role in ("admin", "researcher"):
+        return session_scope.session_clause(user)
+    if user.role == "teacher":
+        return session_scope.control_clause(user)
+    return false()
+
+
 def restrict_responses(stmt: S, user: org_scope.Viewer) -> S:
     """``stmt`` (selecting :class:`~itembank.delivery.models.Response` rows) narrowed to the
-    responses of sessions ``user`` may see row by row: what coders read, count and code."""
+    responses of sessions ``user`` may code (:func:`coding_clause`): what coders read, count and
+    code.  Practice tests' responses are never coded (their sessions are not research data)."""
     return stmt.where(Response.session_id.in_(
-        select(TestSession.id).where(session_scope.session_clause(user))))
+        select(TestSession.id).where(coding_clause(user),
+                                     TestSession.test_id.not_in(practice_tests_select()))))
 
 
 def restrict_sessions(stmt: S, scope: Scope) -> S:

@@ -13,7 +13,6 @@ import re
 import zipfile
 from pathlib import Path
 
-import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
@@ -131,9 +130,8 @@ def test_an_unknown_design_number_is_refused(client: FlaskClient, people: None) 
 
 
 def test_a_set_queued_before_an_approval_is_rendered_from_the_versions_of_its_request(
-    app: Flask, client: FlaskClient, people: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    app: Flask, client: FlaskClient, people: None, tmp_path: Path  # noqa: F811
 ) -> None:
-    monkeypatch.setattr(set_job, "set_path", lambda job_id, instance_path=None: tmp_path / f"set-{job_id}.zip")
     login(client, "t-north")
     query = "language=en&clusters=3&positions=1"
     page = client.get(f"/print/?{query}").get_data(as_text=True)
@@ -146,7 +144,10 @@ def test_a_set_queued_before_an_approval_is_rendered_from_the_versions_of_its_re
         change_key(db, unit_id, item.id)  # approved while the job waits for a worker
     job_id = jobs.run_one(factory, set_job.HANDLERS, "test-worker")
     assert job_id is not None
-    with zipfile.ZipFile(set_job.set_path(job_id)) as zf:
+    with factory() as db:
+        stored = jobs.load_file(db, job_id, set_job.ZIP_NAME)
+        assert stored is not None
+    with zipfile.ZipFile(io.BytesIO(stored.data)) as zf:
         assert yaml.safe_load(zf.read("design.yaml"))["printed_design"] == 1
         assert "Design no. 1" in pdftext(zf.read("booklet-01-en.pdf"), tmp_path)
         assert "Design no. 1" in pdftext(zf.read("answer-key-en.pdf"), tmp_path)

@@ -7,9 +7,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -26,13 +25,6 @@ from .test_scope import add_user, login
 QUERY = "language=en&clusters=3&positions=1"  # 3 booklets of a few units: a short set
 
 
-@pytest.fixture
-def exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(set_job, "set_path",
-                        lambda job_id, instance_path=None: tmp_path / f"booklet-set-{job_id}.zip")
-    return tmp_path
-
-
 def _start(client: FlaskClient) -> tuple[int, str]:
     page = client.get(f"/print/?{QUERY}").get_data(as_text=True)
     assert f'action="/print/sets?{QUERY}"' in page.replace("&amp;", "&")
@@ -44,8 +36,7 @@ def _start(client: FlaskClient) -> tuple[int, str]:
     return int(match.group(1)), location
 
 
-def test_download_all_runs_as_a_job_with_progress(app: Flask, client: FlaskClient, people: None,  # noqa: F811
-                                                  exports: Path) -> None:
+def test_download_all_runs_as_a_job_with_progress(app: Flask, client: FlaskClient, people: None) -> None:  # noqa: F811
     login(client, "t-north")
     job_id, location = _start(client)
     page = client.get(location).get_data(as_text=True)
@@ -94,6 +85,18 @@ def test_download_all_runs_as_a_job_with_progress(app: Flask, client: FlaskClien
     assert client.get(f"/print/sets/{job_id}.zip").status_code == 404
     login(client, "admin")
     assert client.get(f"/print/sets/{job_id}.zip").status_code == 200
+
+    # the ZIP is kept in the database (every web host serves it), not on the worker's disk,
+    # and the worker deletes it after ITEMBANK_JOB_FILE_DAYS: then the download is a 404
+    with factory() as db, db.begin():
+        stored = jobs.load_file(db, job_id, set_job.ZIP_NAME)
+        assert stored is not None and stored.size == len(reply.data) and stored.data == reply.data
+        assert jobs.purge_files(db, older_than=timedelta(days=7)) == 0
+        assert jobs.purge_files(db, older_than=timedelta(days=7),
+                                now=datetime.now(UTC) + timedelta(days=8)) == 1
+    assert client.get(f"/print/sets/{job_id}.zip").status_code == 404
+    page = client.get(location).get_data(as_text=True)
+    assert f"/print/sets/{job_id}.zip" not in page and "7 天後已刪除" in page, page[page.find(f"/print/sets/{job_id}.zip") - 300:][:600]
 
 
 def test_students_and_reviewers_cannot_start_a_set(client: FlaskClient, people: None) -> None:  # noqa: F811

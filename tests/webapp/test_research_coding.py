@@ -1,6 +1,7 @@
 """The coding pages (/research/coding): the coder sees the response with the item's coding guide in
 the interface language, a second coder's page is blind, a lead coder sees both codes, codes land
-in Response.score, and only researchers and administrators reach the pages."""
+in Response.score; researchers and administrators reach the pages, and teachers too, over their own
+classes' responses only (without the share coded twice)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..itembank.research.test_coding import (
     PASSWORD,
     set_share,
     set_up_class_test,
+    set_up_other_classes,
     sit,
 )
 from .conftest import csrf_token
@@ -131,10 +133,9 @@ def test_answers_are_escaped_and_empty_ones_said(coded_app: Flask,
                          .order_by(Response.id)).all() == [2, 0, 0]
 
 
-@pytest.mark.parametrize("role_user", ["tom", "stu"])
-def test_teachers_and_students_cannot_reach_coding(coded_app: Flask, role_user: str,
-                                                   session_factory: sessionmaker[Session]) -> None:
-    client = login(coded_app, role_user)
+def test_students_cannot_reach_coding(coded_app: Flask,
+                                     session_factory: sessionmaker[Session]) -> None:
+    client = login(coded_app, "stu")
     assert client.get("/research/coding").status_code == 403
     assert client.get(f"/research/coding/{OPEN}").status_code == 403
     with session_factory() as s:
@@ -169,7 +170,8 @@ def test_share_is_set_as_a_percentage(coded_app: Flask,
 
 # Every URL of the research blueprint, by method; a new endpoint fails the coverage check below
 # until it is given arguments here and walked.
-URL_VALUES = {"item_id": OPEN, "run_id": "1", "dataset_id": "1", "name": "information", "kind": "groups"}
+URL_VALUES = {"item_id": OPEN, "run_id": "1", "dataset_id": "1", "name": "information", "kind": "groups",
+              "test_id": "open-t"}
 
 
 def _url(rule: Rule, **values: str) -> str:
@@ -246,3 +248,70 @@ def test_every_research_url_hides_another_citys_answers(coded_app: Flask,
     with session_factory() as s:
         coded = s.get(Response, rid)
         assert coded is not None and coded.score == 2
+
+
+@pytest.fixture
+def classes_app(app: Flask, session_factory: sessionmaker[Session]) -> dict[str, int]:
+    """Class 7A (teacher tom), 7B (teacher una) of school tp-001, a class of city kh, the shared
+    off-roster test and tom's own: one open response each (their ids by place)."""
+    with session_factory() as s, s.begin():
+        set_up_class_test(s)
+        create_user(s, "ann", "researcher", PASSWORD, city=CITY)
+    return set_up_other_classes(session_factory)
+
+
+ANSWER_OF = {"7A": "7A answer", "7B": "7B answer", "kh": "kh answer", "demo": "off-roster answer",
+             "own": "an answer on the own test"}
+
+
+def test_a_teacher_codes_her_classes_and_nothing_else(app: Flask, classes_app: dict[str, int],
+                                                      session_factory: sessionmaker[Session]) -> None:
+    """Issue 16: the teacher's pages link the coding page where open responses wait; the
+    teacher codes her classes' responses (and her own test's), sees no other class's, school's,
+    city's or the demo's, cannot code one by forging its id, and cannot set the share coded twice."""
+    from itembank.research import coding
+
+    set_share(session_factory, 0.0)
+    rids = classes_app
+    tom = login(app, "tom", "en")
+    home = tom.get("/teach/").get_data(as_text=True)
+    assert "2 open responses wait for a code" in home and 'href="/research/coding"' in home
+    test_page = tom.get("/teach/tests/open-t").get_data(as_text=True)
+    assert "1 open response waits for a code" in test_page
+    overview = tom.get("/research/coding")
+    assert overview.status_code == 200
+    html = overview.get_data(as_text=True)
+    assert 'name="share"' not in html and "research-nav" not in html and 'href="/teach/"' in html
+    assert f'href="/research/coding/{OPEN}"' in html
+    # forged ids of another class, school, city and of the demo: refused, nothing coded
+    page = tom.get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    for place in ("7B", "kh", "demo"):
+        assert ANSWER_OF[place] not in page
+        for kind in ("first", "second", "final"):
+            after = post_code(tom, page, "2", response=str(rids[place]), kind=kind)
+            assert "there is no such open response" in after, (place, kind)
+    with session_factory() as s:
+        assert s.scalar(select(func.count(ResponseCode.id))) == 0
+    # the share stays with researchers: 403 and unchanged
+    assert tom.post("/research/coding", data={"csrf_token": csrf_token(html), "share": "100"}).status_code == 403
+    with session_factory() as s:
+        assert coding.double_share(s) == 0.0
+    # coding through: exactly her class's and her own test's responses
+    seen = []
+    while 'name="response"' in page:
+        seen.append(next(p for p, a in ANSWER_OF.items() if a in page))
+        page = post_code(tom, page, "2")
+    assert sorted(seen) == ["7A", "own"]
+    assert "Nothing left for you to code on this item." in page
+    with session_factory() as s:
+        assert s.get(Response, rids["7A"]).score == 2  # type: ignore[union-attr]
+        assert s.get(Response, rids["7B"]).score is None  # type: ignore[union-attr]
+    assert "wait for a code" not in tom.get("/teach/").get_data(as_text=True)
+    # una (7B) codes hers; a teacher of no class sees an empty page
+    una = login(app, "una", "en").get(f"/research/coding/{OPEN}").get_data(as_text=True)
+    assert ANSWER_OF["7B"] in una and ANSWER_OF["7A"] not in una
+    zed = login(app, "zed", "en")
+    assert "No open responses to code yet." in zed.get("/research/coding").get_data(as_text=True)
+    assert "wait for a code" not in zed.get("/teach/").get_data(as_text=True)
+    # the city's researcher still sees the settings and the research menu
+    assert 'name="share"' in login(app, "ann").get("/research/coding").get_data(as_text=True)

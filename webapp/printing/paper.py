@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from itembank.bank import csv_export
 from itembank.bank.responses_csv import ResponseData
 from itembank.bank.schema import ComplexChoice, MultipleChoice, Unit
-from itembank.bank.yaml_source import parse_yaml
 from itembank.errors import DataFileError, Problem, ProblemsError
 from itembank.orgs.models import City, School
+from itembank.paper import printed
 from itembank.paper.design import Design, read_design
+from itembank.paper.paper_dataset import store_scored
 from itembank.paper.paper_responses import score_answers
-from itembank.research.datasets import upload_dataset
 from itembank.research.models import Dataset
 
 MAX_UPLOAD = 5_000_000
@@ -93,15 +93,9 @@ def read_uploaded_design(data: bytes, filename: str, known_units: Sequence[str])
 
 
 def printed_design_id(data: bytes) -> int | None:
-    """The ``printed_design`` of a design.yaml downloaded from the print pages (None for a design
-    file without one, or one that is not YAML: it is then read as a design of today's units)."""
-    # the bank's bounded YAML reader (size, depth and alias limits), never yaml.safe_load
-    parsed, problems = parse_yaml(data.removeprefix(b"\xef\xbb\xbf"), "design.yaml")
-    if parsed is None or problems:
-        return None
-    doc = parsed.data
-    value = doc.get("printed_design") if isinstance(doc, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    """The ``printed_design`` of a design.yaml downloaded from the print pages
+    (:func:`itembank.paper.printed.number_in`)."""
+    return printed.number_in(data)
 
 
 def score(data: bytes, filename: str, design: Design, units: Sequence[Unit]) -> ResponseData:
@@ -115,23 +109,6 @@ def score(data: bytes, filename: str, design: Design, units: Sequence[Unit]) -> 
             raise _renamed(exc, filename) from None
 
 
-def responses_csv(data: ResponseData, *, city: str = "", school: str = "", language: str = "",
-                  booklets: Mapping[str, str] | None = None) -> str:
-    """The scored wide CSV (person_id, background, booklet, items; blank = not administered)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")  # stored, not downloaded: raw values
-    writer.writerow(["person_id", "city", "school", "language", "booklet", *data.item_ids])
-    for pid, row in zip(data.person_ids, data.scores, strict=True):
-        cells = ["" if v != v else str(int(v)) for v in row]  # NaN != NaN: not administered
-        writer.writerow([pid, city, school, language, (booklets or {}).get(pid, ""), *cells])
-    return out.getvalue()
-
-
-def booklet_column(data: bytes) -> dict[str, str]:
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    return {r[0].strip(): r[1].strip() for r in rows[1:] if len(r) >= 2}
-
-
 def school_codes(session: Session, school_id: int | None) -> tuple[str, str]:
     """(city code, school code) of the user's school, blank for users without one."""
     school = session.get(School, school_id) if school_id else None
@@ -143,11 +120,11 @@ def school_codes(session: Session, school_id: int | None) -> tuple[str, str]:
 
 def store(session: Session, data: bytes, filename: str, design: Design, units: Sequence[Unit], *,
           name: str, language: str, window: str | None, user_id: int | None,
-          school_id: int | None) -> Dataset:
-    """Score ANSWERS.csv and store the scores as a data set, in the caller's transaction."""
+          school_id: int | None, printed_design_id: int | None = None) -> Dataset:
+    """Score ANSWERS.csv and store the scores as a data set, in the caller's transaction;
+    ``printed_design_id``: the printed design ``design`` is (recorded on the data set)."""
     scored = score(data, filename, design, units)
     city, school = school_codes(session, school_id)
-    text = responses_csv(scored, city=city, school=school, language=language,
-                         booklets=booklet_column(data))
-    return upload_dataset(session, text.encode(), filename, name=name, window=window,
-                          created_by=user_id)
+    return store_scored(session, scored, data, filename, name=name, language=language, window=window,
+                        city=city, school=school, created_by=user_id,
+                        printed_design_id=printed_design_id)

@@ -17,19 +17,19 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from itembank import config
 from itembank.accounts import audit
 from itembank.bank import csv_export
 from itembank.bank.schema import LANGUAGES
 from itembank.db import unit_of_work
 from itembank.errors import DataFileError
 from itembank.paper import printed, set_job
-from itembank.paper.design import Design, design_document
+from itembank.paper.design import Design, estimated_minutes, minutes_text, time_warnings
 from itembank.paper.models import PrintedDesign
 from itembank.paper.render import KINDS, render_booklet, render_teacher_materials
 from itembank.research import datasets, jobs
@@ -138,7 +138,8 @@ def _booklet_pdf(bank: PrintBank, choice: DesignChoice, design: Design, number: 
     units = [bank.by_id[u] for u in design.units_of(number)]
     return render_booklet(units, choice.language, test_name=choice.test_name or None,
                           booklet_label=str(number),
-                          images={u.id: bank.images.get(u.id, {}) for u in units}, design_label=label)
+                          images={u.id: bank.images.get(u.id, {}) for u in units}, design_label=label,
+                          minutes=design.stated_minutes(number))
 
 
 def _teacher_pdf(bank: PrintBank, choice: DesignChoice, design: Design, kind: str, label: str) -> bytes:
@@ -148,8 +149,7 @@ def _teacher_pdf(bank: PrintBank, choice: DesignChoice, design: Design, kind: st
 
 
 def _design_yaml(design: Design, frozen: PrintedDesign) -> str:
-    document = {"printed_design": frozen.id, **design_document(design)}
-    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    return printed.design_yaml(design, frozen)
 
 
 # -- the design page ----------------------------------------------------------------------------
@@ -180,11 +180,15 @@ def index() -> str | tuple[str, int]:
             return render_template("printing/index.html", bank=bank, design=None, error=error,
                                    recent=recent, choice=choice), 400
     clusters = design.cluster_by_id
+    units = printed.pinned_bank(get_db(), frozen).by_id if frozen is not None else bank.by_id
+    warnings = {w.booklet: w for w in time_warnings(design, units)}
     rows = [{"booklet": b, "cells": [clusters[c] for c in cids],
-             "minutes": sum(clusters[c].minutes for c in cids)}
+             "minutes": minutes_text(design.stated_minutes(b) or estimated_minutes(design, units, b)),
+             "warning": warnings.get(b)}
             for b, cids in sorted(design.booklets.items())]
     positions = max(len(c) for c in design.booklets.values())
     return render_template("printing/index.html", bank=bank, design=design, rows=rows,
+                           time_warnings=list(warnings.values()), minutes_text=minutes_text,
                            positions=positions, choice=choice, error=None, frozen=frozen, recent=recent,
                            q=choice.query(), booklet_name=lambda n: _booklet_name(design, n, choice.language))
 
@@ -292,26 +296,29 @@ def booklet_set(job_id: int) -> str:
     choice = _choice()
     return render_template("printing/set.html", job=job, choice=choice, q=choice.query(),
                            waiting=jobs.waiting_for_worker(get_db(), job), JOB_LABELS=JOB_LABELS,
-                           filename=set_job.set_filename(job.payload or {}))
+                           filename=set_job.set_filename(job.payload or {}),
+                           kept=job.status == "done" and jobs.has_file(get_db(), job.id, set_job.ZIP_NAME),
+                           keep_days=config.load().job_file_days)
 
 
 @bp.get("/sets/<int:job_id>.zip")
 @print_required
 def booklet_set_zip(job_id: int) -> Response:
     job = _own_set(job_id)
-    path = set_job.set_path(job.id, Path(current_app.instance_path))
-    if job.status != "done" or not path.is_file():
+    stored = jobs.load_file(get_db(), job.id, set_job.ZIP_NAME) if job.status == "done" else None
+    if stored is None:  # not finished, or deleted after ITEMBANK_JOB_FILE_DAYS: render it again
         abort(404)
     audit.record_now(get_db(), current_user, "keys.export", "teacher:set",
                      {"language": (job.payload or {}).get("language")})
-    return _download(path.read_bytes(), set_job.set_filename(job.payload or {}), "application/zip")
+    return _download(stored.data, set_job.set_filename(job.payload or {}), "application/zip")
 
 
 # -- paper answers back to data -----------------------------------------------------------------
-def _paper_design(bank: PrintBank, choice: DesignChoice) -> tuple[PrintBank, Design]:
+def _paper_design(bank: PrintBank, choice: DesignChoice) -> tuple[PrintBank, Design, int | None]:
     """What the answers are scored against: the printed design named by an uploaded design.yaml
     (its ``printed_design``) or by the query (``printed=ID``), with its pinned versions; else an
-    uploaded design over today's units, or the design of the page's parameters."""
+    uploaded design over today's units, or the design of the page's parameters.  The third value
+    is the printed design's id (None when the answers are scored against no printed design)."""
     file = request.files.get("design")
     data = file.read() if file is not None and file.filename else None
     design_id = paper.printed_design_id(data) if data is not None else choice.printed
@@ -321,10 +328,11 @@ def _paper_design(bank: PrintBank, choice: DesignChoice) -> tuple[PrintBank, Des
         except printed.UnknownDesign as exc:
             raise DataFileError.at(file.filename if data is not None and file is not None else "design",
                                    0, 0, str(exc)) from None
-        return printed.pinned_bank(get_db(), frozen), printed.design_of(frozen)
+        return printed.pinned_bank(get_db(), frozen), printed.design_of(frozen), frozen.id
     if data is not None and file is not None:
-        return bank, paper.read_uploaded_design(data, file.filename or "design.yaml", [u.id for u in bank.units])
-    return bank, _design(bank, choice)
+        return (bank, paper.read_uploaded_design(data, file.filename or "design.yaml", [u.id for u in bank.units]),
+                None)
+    return bank, _design(bank, choice), None
 
 
 @bp.route("/paper", methods=["GET", "POST"])
@@ -355,11 +363,11 @@ def _store(bank: PrintBank, choice: DesignChoice, data: bytes, filename: str, na
     try:
         if len(data) > paper.MAX_UPLOAD:
             raise DataFileError.at(filename, 0, 0, "the file is larger than 5 MB")
-        bank, design = _paper_design(bank, choice)
+        bank, design, printed_id = _paper_design(bank, choice)
         with unit_of_work(db):
             ds = paper.store(db, data, filename, design, bank.units, name=name,
                              language=choice.language, window=window, user_id=current_user.id,
-                             school_id=current_user.school_id)
+                             school_id=current_user.school_id, printed_design_id=printed_id)
             ds_id = ds.id
     except DataFileError as exc:
         db.rollback()

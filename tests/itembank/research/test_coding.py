@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from itembank.accounts.users import create_user
 from itembank.bank.models import ItemVersion
 from itembank.delivery import sessions as delivery
-from itembank.delivery.models import Response, TestAssignment, TestSession
+from itembank.delivery.models import Response, Test, TestAssignment, TestSession
 from itembank.orgs.models import SchoolClass
 from itembank.orgs.roster import import_roster
 from itembank.research import coding, datasets
@@ -345,3 +345,106 @@ def test_coders_see_and_code_only_their_own_city(bank: sessionmaker[Session]) ->
     assert codes_of(bank, rid) == {} and score_of(bank, rid) is None  # nothing changed
     give(bank, rid, "first", "2", own.id)
     assert score_of(bank, rid) == 2
+
+
+# -- teachers code their own classes' responses -------------------------------------------------
+def _sit_one(factory: sessionmaker[Session], test_id: str, code: str, student: str, text: str) -> int:
+    """One session of ``student`` answering the open item; the open response's id."""
+    with factory() as s:
+        started = delivery.start_session(s, test_id, code, student, "zh-TW")
+        sid = started.state.session.id
+        if test_id == "open-t":
+            delivery.record_response(s, sid, started.token, AUTO, ["A", "C"], f"{sid}-1")
+        delivery.record_response(s, sid, started.token, OPEN, text, f"{sid}-2")
+        return s.scalars(select(Response.id).where(Response.session_id == sid,
+                                                   Response.item_id == OPEN)).one()
+
+
+def set_up_other_classes(factory: sessionmaker[Session]) -> dict[str, int]:
+    """Besides class 7A of tp-001 (teacher tom): class 7B of the same school (teacher una), class
+    8B of school kh-001 in city kh (researcher kay), an off-roster test without an owner (anyone's
+    demo) and one owned by tom; one open response in each.  Their response ids by place."""
+    from itembank.orgs.models import ClassTeacher
+
+    with factory() as s, s.begin():
+        import_roster(s, b"city,school,class,student_id,name,grade,language,gender\n"
+                         b"tp,tp-001,7B,B000,Bea,7,zh-TW,\n"
+                         b"kh,kh-001,8B,K001,Other,8,zh-TW,\n", "other.csv")
+        classes = {c.name: c.id for c in s.scalars(select(SchoolClass))}
+        for name, klass in (("tom", "7A"), ("una", "7B")):
+            user = create_user(s, name, "teacher", PASSWORD, city=CITY, school=SCHOOL)
+            s.flush()
+            s.add(ClassTeacher(class_id=classes[klass], user_id=user.id))
+        create_user(s, "zed", "teacher", PASSWORD, city=CITY, school=SCHOOL)  # teaches no class
+        create_user(s, "kay", "researcher", PASSWORD, city="kh")
+        create_user(s, "adm", "admin", PASSWORD)
+        test = s.get(Test, "open-t")
+        for klass in ("7B", "8B"):
+            s.add(TestAssignment(test=test, class_id=classes[klass]))
+        s.flush()
+        from itembank.accounts.models import User
+
+        tom = s.scalars(select(User.id).where(User.username == "tom")).one()
+        delivery.create_test(s, id="open-x", title={"en": "Anyone's"}, access_code="ANYONE-X",
+                             kind="fixed", items=[OPEN], max_attempts=None)
+        delivery.create_test(s, id="open-tom", title={"en": "Tom's own"}, access_code="TOMS-OWN",
+                             kind="fixed", items=[OPEN], owner_id=tom, max_attempts=None)
+    return {
+        "7A": _sit_one(factory, "open-t", "OPEN-T", "S000", "7A answer"),
+        "7B": _sit_one(factory, "open-t", "OPEN-T", "B000", "7B answer"),
+        "kh": _sit_one(factory, "open-t", "OPEN-T", "K001", "kh answer"),
+        "demo": _sit_one(factory, "open-x", "ANYONE-X", "X1", "off-roster answer"),
+        "own": _sit_one(factory, "open-tom", "TOMS-OWN", "X2", "an answer on the own test"),
+    }
+
+
+def _reachable(factory: sessionmaker[Session], viewer: Viewer, rids: dict[str, int]) -> set[str]:
+    """The places whose response ``viewer`` reaches by every entry point (the overview's count,
+    the waiting count, next task while coding): checked to agree."""
+    with factory() as s:
+        total = sum(r.responses for r in coding.item_overview(s, viewer=viewer))
+        assert coding.waiting(s, viewer=viewer) == total
+    seen: set[int] = set()
+    with factory() as s:
+        while (task := coding.next_task(s, OPEN, viewer.id, viewer=viewer)) is not None:
+            assert task.response.id not in seen
+            seen.add(task.response.id)
+            # code it so the next task is another response (in a transaction rolled back below)
+            coding.give_code(s, task.response.id, task.kind, "1", viewer.id, viewer=viewer,
+                             item_id=OPEN)
+        s.rollback()
+    assert len(seen) == total
+    return {place for place, rid in rids.items() if rid in seen}
+
+
+def test_teachers_code_only_their_own_classes(bank: sessionmaker[Session]) -> None:
+    """A teacher reads, counts and codes the open responses of the classes they teach (and of
+    the off-roster tests they own), never another class's, school's or city's, nor the shared
+    demo's; researchers their own city's; every entry point, a forged response id included."""
+    set_share(bank, 0.0)
+    rids = set_up_other_classes(bank)
+    tom, una, zed, ann, kay, adm = (viewer_of(bank, n) for n in ("tom", "una", "zed", "ann", "kay", "adm"))
+    assert _reachable(bank, tom, rids) == {"7A", "own"}
+    assert _reachable(bank, una, rids) == {"7B"}
+    assert _reachable(bank, zed, rids) == set()
+    assert _reachable(bank, ann, rids) == {"7A", "7B"}  # the researcher's city, every class
+    assert _reachable(bank, kay, rids) == {"kh"}
+    assert _reachable(bank, adm, rids) == set(rids)
+    with bank() as s:
+        assert coding.waiting(s, viewer=tom, test_id="open-t") == 1
+        assert coding.waiting(s, viewer=tom, test_id="open-x") == 0
+    # a forged response id of another class, school, city or the demo: as if it did not exist
+    for teacher, allowed in ((tom, {"7A", "own"}), (una, {"7B"}), (zed, set())):
+        for place, rid in rids.items():
+            if place in allowed:
+                continue
+            for kind in ("first", "second", "final"):
+                with pytest.raises(coding.CodingError) as info, bank() as s, s.begin():
+                    coding.give_code(s, rid, kind, "2", teacher.id, viewer=teacher, item_id=OPEN)
+                assert info.value.reason == "no_response", (teacher, place, kind)
+    for place, rid in rids.items():
+        assert codes_of(bank, rid) == {} and score_of(bank, rid) is None, place  # nothing coded
+    give(bank, rids["7A"], "first", "2", tom.id)
+    assert score_of(bank, rids["7A"]) == 2
+    with bank() as s:
+        assert coding.waiting(s, viewer=tom) == 1  # only his own test's response is left
