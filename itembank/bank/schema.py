@@ -45,6 +45,7 @@ class Status(StrEnum):
     review = "review"
     approved = "approved"
     retired = "retired"
+    released = "released"  # retired, then released for practice: its keys may be shown
 
 
 class Dimension(StrEnum):
@@ -81,9 +82,10 @@ class ItemType(StrEnum):
     complex_choice = "complex_choice"
     short_response = "short_response"
     open_response = "open_response"
+    order = "order"
 
 
-AUTO_SCORED = frozenset({"single_choice", "multiple_choice", "complex_choice", "short_response"})
+AUTO_SCORED = frozenset({"single_choice", "multiple_choice", "complex_choice", "short_response", "order"})
 
 
 # -- stimulus -----------------------------------------------------------------------------------
@@ -189,6 +191,58 @@ class ScoreRule(Strict):
     min_correct: int = Field(ge=1)
 
 
+class OptionWeights(Strict):
+    """Mapped scoring (QTI's ``qti-mapping``): the points of each option chosen are added up, and
+    the sum, kept within 0 and ``upper``, is the score; options not listed are worth 0 and no
+    answer scores 0.  Points are whole numbers, so the scores are the categories 0..max of the
+    IRT models."""
+
+    points: dict[Identifier, int] = Field(min_length=1)
+    upper: int | None = Field(default=None, ge=1, description="the highest score; the sum is cut there")
+
+
+class PairWeights(Strict):
+    """Mapped scoring of a table of statements: ``points[statement][choice]`` for answering the
+    statement with that choice (pairs not listed are worth 0, a statement left blank adds
+    nothing); the sum, kept within 0 and ``upper``, is the score."""
+
+    points: dict[Identifier, dict[Identifier, int]] = Field(min_length=1)
+    upper: int | None = Field(default=None, ge=1, description="the highest score; the sum is cut there")
+
+
+def clamp_score(total: int, upper: int | None) -> int:
+    """A sum of points as a score: never below 0, never above ``upper``."""
+    return max(0, total if upper is None else min(total, upper))
+
+
+def _reachable(groups: list[list[int]], upper: int | None) -> tuple[set[int], int]:
+    """The scores (clamped) and the highest raw sum over every answer, when each group of points
+    contributes one of its values (an option chosen or not; a statement's choice or none)."""
+    sums = {0}
+    for values in groups:
+        sums = {s + v for s in sums for v in values}
+    return {clamp_score(s, upper) for s in sums}, max(sums)
+
+
+def _check_weights(upper: int | None, groups: list[list[int]], key_score: int, field: str) -> int:
+    """Check mapped scoring that gives every answer one of 0..max with every score reachable and the
+    key scoring max; return max."""
+    scores, best = _reachable(groups, upper)
+    if upper is not None and upper >= best:
+        raise ValueError(f"{field}.upper: {upper} is not below the best answer's {best} points; leave upper out")
+    top = max(scores)
+    if top < 1:
+        raise ValueError(f"{field}.points: no answer scores a point; give the key's parts positive points")
+    missing = [s for s in range(top + 1) if s not in scores]
+    if missing:
+        raise ValueError(f"{field}.points: no answer scores {', '.join(map(str, missing))} of 0..{top}; the "
+                         "scores must be the categories 0..max of the IRT models (e.g. 1 point per key part)")
+    if key_score != top:
+        raise ValueError(f"{field}: the key scores {key_score} but the best answer scores {top}; make the key "
+                         "the best answer")
+    return top
+
+
 class ItemBase(Strict):
     id: Identifier
     prompt: LocalText  # Markdown
@@ -249,6 +303,10 @@ class MultipleChoice(ItemBase):
     options: list[Option] = Field(min_length=3)
     key: list[Identifier] = Field(min_length=1)
     scoring: list[ScoreRule] = Field(default_factory=list)
+    weights: OptionWeights | None = None
+    # other answers that also score 1 (QTI processing that accepts several answers, e.g. the IMS
+    # reference item choice_multiple_chocolade); all-or-nothing items only
+    also_correct: list[list[Identifier]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _key_exists(self) -> MultipleChoice:
@@ -259,10 +317,36 @@ class MultipleChoice(ItemBase):
             if k not in ids:
                 raise ValueError(f"key: {k!r} is not an option id; use one of {', '.join(ids)}")
         _check_rules(self.scoring, len(self.options), "options")
+        seen = [set(self.key)]
+        for n, answer in enumerate(self.also_correct):
+            if self.scoring or self.weights is not None:
+                raise ValueError("also_correct: other correct answers need all-or-nothing scoring; leave out "
+                                 "scoring and weights, or also_correct")
+            if not answer:
+                raise ValueError(f"also_correct[{n}]: an answer chooses at least one option")
+            _unique(list(answer), "option", f"also_correct[{n}]")
+            for k in answer:
+                if k not in ids:
+                    raise ValueError(f"also_correct[{n}]: {k!r} is not an option id; use one of {', '.join(ids)}")
+            if set(answer) in seen:
+                raise ValueError(f"also_correct[{n}]: this answer is the key or listed before; list each once")
+            seen.append(set(answer))
+        if self.weights is not None:
+            if self.scoring:
+                raise ValueError("weights: an item scores by scoring rules or by weights, not both; leave one out")
+            for oid in self.weights.points:
+                if oid not in ids:
+                    raise ValueError(f"weights.points: {oid!r} is not an option id; use one of {', '.join(ids)}")
+            points = [self.weights.points.get(i, 0) for i in ids]
+            key_score = clamp_score(sum(self.weights.points.get(k, 0) for k in self.key), self.weights.upper)
+            _check_weights(self.weights.upper, [[0, p] for p in points], key_score, "weights")
         return self
 
     @property
     def max_score(self) -> int:
+        if self.weights is not None:
+            return max(_reachable([[0, self.weights.points.get(o.id, 0)] for o in self.options],
+                                  self.weights.upper)[0])
         return self.scoring[0].score if self.scoring else 1
 
 
@@ -280,6 +364,7 @@ class ComplexChoice(ItemBase):
     choices: list[Option] = Field(min_length=2)
     key: dict[Identifier, Identifier]
     scoring: list[ScoreRule] = Field(default_factory=list)
+    weights: PairWeights | None = None
 
     @model_validator(mode="after")
     def _key_complete(self) -> ComplexChoice:
@@ -296,11 +381,62 @@ class ComplexChoice(ItemBase):
         if missing:
             raise ValueError(f"key: no choice given for statement(s) {', '.join(missing)}")
         _check_rules(self.scoring, len(sids), "statements")
+        if self.weights is not None:
+            if self.scoring:
+                raise ValueError("weights: an item scores by scoring rules or by weights, not both; leave one out")
+            for sid, row in self.weights.points.items():
+                if sid not in sids:
+                    raise ValueError(f"weights.points: {sid!r} is not a statement id; use one of {', '.join(sids)}")
+                for cid in row:
+                    if cid not in cids:
+                        raise ValueError(f"weights.points: the choice {cid!r} of {sid!r} is not a choice id; use "
+                                         f"one of {', '.join(cids)}")
+            key_score = clamp_score(sum(self.weights.points.get(s, {}).get(c, 0) for s, c in self.key.items()),
+                                    self.weights.upper)
+            _check_weights(self.weights.upper, self._weight_groups(), key_score, "weights")
         return self
+
+    def _weight_groups(self) -> list[list[int]]:
+        assert self.weights is not None
+        return [[0, *(self.weights.points.get(s.id, {}).get(c.id, 0) for c in self.choices)] for s in self.statements]
 
     @property
     def max_score(self) -> int:
+        if self.weights is not None:
+            return max(_reachable(self._weight_groups(), self.weights.upper)[0])
         return self.scoring[0].score if self.scoring else 1
+
+
+class Step(Strict):
+    """A part of an order item: what the student puts in its place."""
+
+    id: Identifier
+    text: LocalText
+
+
+class Order(ItemBase):
+    """Put the options in order (QTI's order interaction): ``options`` as shown to students,
+    ``key`` every option id once, in the right order.  Score 1 for exactly the key's order."""
+
+    type: Literal["order"]
+    options: list[Step] = Field(min_length=2, max_length=20)
+    key: list[Identifier] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _key_is_an_order(self) -> Order:
+        ids = [o.id for o in self.options]
+        _unique(ids, "option", "options")
+        _unique(list(self.key), "key", "key")
+        for k in self.key:
+            if k not in ids:
+                raise ValueError(f"key: {k!r} is not an option id; use one of {', '.join(ids)}")
+        missing = [i for i in ids if i not in self.key]
+        if missing:
+            raise ValueError(f"key: put every option in the order; {', '.join(missing)} missing")
+        if self.key == ids:
+            raise ValueError("key: the right order is the order shown; list the options in another order "
+                             "(students see them as listed)")
+        return self
 
 
 class AcceptedAnswers(Strict):
@@ -368,7 +504,7 @@ class OpenResponse(ItemBase):
 
 
 Item = Annotated[
-    SingleChoice | MultipleChoice | ComplexChoice | ShortResponse | OpenResponse,
+    SingleChoice | MultipleChoice | ComplexChoice | ShortResponse | OpenResponse | Order,
     Field(discriminator="type"),
 ]
 

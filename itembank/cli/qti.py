@@ -16,7 +16,7 @@ from .database import open_bank
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--units", "unit_ids", multiple=True, metavar="ID", help="Export only these units (repeatable).")
 @click.option("--status", "statuses", multiple=True, metavar="STATUS",
-              type=click.Choice(["draft", "review", "approved", "retired"]),
+              type=click.Choice(["draft", "review", "approved", "retired", "released"]),
               help="Export only units whose latest version has this status (repeatable).")
 def export_qti_command(out: Path, unit_ids: tuple[str, ...], statuses: tuple[str, ...]) -> None:
     """Write the bank (or a selection) as an IMS QTI 3.0 content package OUT.zip."""

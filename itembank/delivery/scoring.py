@@ -2,7 +2,8 @@
 and paper answers share.
 
 Shapes: ``single_choice`` one option id; ``multiple_choice`` a list of option ids;
-``complex_choice`` a map statement id → choice id; ``short_response`` and ``open_response`` text.
+``complex_choice`` a map statement id → choice id; ``order`` the option ids in the student's order
+(all of them, or the ones placed so far); ``short_response`` and ``open_response`` text.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from itembank.bank.schema import (
     ComplexChoice,
     MultipleChoice,
     OpenResponse,
+    Order,
     ScoreRule,
     ShortResponse,
     SingleChoice,
+    clamp_score,
 )
 from itembank.errors import ItembankError
 
 MAX_TEXT_LENGTH = 10_000
 
-AnyItem = SingleChoice | MultipleChoice | ComplexChoice | ShortResponse | OpenResponse
+AnyItem = SingleChoice | MultipleChoice | ComplexChoice | ShortResponse | OpenResponse | Order
 
 
 class ResponseShapeError(ItembankError):
@@ -47,6 +50,15 @@ def check_response(item: AnyItem, response: Any) -> None:
             raise ResponseShapeError(f"item {item.id}: {unknown} are not options; use ids from {ids}")
         if len(set(response)) != len(response):
             raise ResponseShapeError(f"item {item.id}: an option id is listed twice")
+    elif isinstance(item, Order):
+        ids = [o.id for o in item.options]
+        if not isinstance(response, list) or not all(isinstance(x, str) for x in response):
+            raise ResponseShapeError(f"item {item.id} takes the option ids {ids} as a list, in the student's order")
+        unknown = [x for x in response if x not in ids]
+        if unknown:
+            raise ResponseShapeError(f"item {item.id}: {unknown} are not options; use ids from {ids}")
+        if len(set(response)) != len(response):
+            raise ResponseShapeError(f"item {item.id}: an option id is listed twice; each has one place")
     elif isinstance(item, ComplexChoice):
         sids = [s.id for s in item.statements]
         cids = [c.id for c in item.choices]
@@ -81,11 +93,21 @@ def is_blank(response: Any) -> bool:
 def score_response(item: AnyItem, response: Any) -> int | None:
     """The score of a well-shaped response; None for an open response (it waits for a coder).
 
-    An empty answer scores 0 (an unanswered statement of a complex choice counts as wrong).
+    An empty answer scores 0 (an unanswered statement of a complex choice counts as wrong).  Items
+    with ``weights`` score the sum of the points of what was chosen, within 0 and ``upper``.
     """
     check_response(item, response)
     if isinstance(item, SingleChoice):
         return int(response == item.key)
+    if isinstance(item, MultipleChoice) and item.weights is not None:
+        points = item.weights.points
+        return clamp_score(sum(points.get(o, 0) for o in set(response)), item.weights.upper)
+    if isinstance(item, ComplexChoice) and item.weights is not None:
+        rows = item.weights.points
+        return clamp_score(sum(rows.get(s, {}).get(c, 0) for s, c in response.items() if c is not None),
+                           item.weights.upper)
+    if isinstance(item, MultipleChoice) and item.also_correct:
+        return int(set(response) in [set(item.key), *(set(a) for a in item.also_correct)])
     if isinstance(item, MultipleChoice):
         chosen = set(response)
         key = set(item.key)
@@ -94,6 +116,8 @@ def score_response(item: AnyItem, response: Any) -> int | None:
     if isinstance(item, ComplexChoice):
         right = sum(response.get(sid) == cid for sid, cid in item.key.items())
         return _by_rules(right, len(item.statements), item.scoring)
+    if isinstance(item, Order):
+        return int(list(response) == list(item.key))
     if isinstance(item, ShortResponse):
         return int(short_answer_matches(item, response))
     return None

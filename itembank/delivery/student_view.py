@@ -8,19 +8,19 @@ kept beside it (``text``) for clients that render it themselves.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import markdown as markdown_lib
 import nh3
 
-from itembank.bank.markdown_rules import prepare_markdown
+from itembank.bank.markdown_rules import markdown_extensions, prepare_markdown
 from itembank.bank.schema import (
     ComplexChoice,
     ImageBlock,
     LocalText,
     MultipleChoice,
+    Order,
     SingleChoice,
     TableBlock,
     TextBlock,
@@ -34,25 +34,9 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
-_LIST_ITEM = re.compile(r"^\s{0,3}([-*+]|\d+[.)])\s+\S")
-
-
-def _lists_after_paragraphs(text: str) -> str:
-    """Authors often start a list right under a line of text; Markdown needs a blank line there."""
-    lines = text.split("\n")
-    out: list[str] = []
-    for line in lines:
-        if out and out[-1].strip() and _LIST_ITEM.match(line) and not _LIST_ITEM.match(out[-1]):
-            out.append("")
-        out.append(line)
-    return "\n".join(out)
-
-
 def render_markdown(text: str) -> str:
     """Markdown → sanitised HTML (no links, images, scripts or attributes beyond the safe few)."""
-    html = markdown_lib.markdown(
-        _lists_after_paragraphs(prepare_markdown(text)), extensions=["tables", "sane_lists"], output_format="html"
-    )
+    html = markdown_lib.markdown(prepare_markdown(text), extensions=markdown_extensions(), output_format="html")
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"abbr": {"title"}}, link_rel=None)
 
 
@@ -133,7 +117,7 @@ def item_view(
         "prompt_html": render_markdown(prompt),
         "language": language,
     }
-    if isinstance(item, SingleChoice | MultipleChoice):
+    if isinstance(item, SingleChoice | MultipleChoice | Order):
         view["options"] = [{"id": o.id, "text": o.text.get(language)} for o in item.options]
     elif isinstance(item, ComplexChoice):
         view["statements"] = [{"id": s.id, "text": s.text.get(language)} for s in item.statements]

@@ -6,6 +6,7 @@ ANSWERS.csv: ``person_id``, ``booklet``, then one column per item id.  A cell ho
 - ``single_choice``: one option id (``B``);
 - ``multiple_choice``: option ids joined by ``;`` (``A;C``);
 - ``complex_choice``: ``statement=choice`` pairs joined by ``;`` (``S1=Y;S2=N``);
+- ``order``: the option ids in the order the student numbered them, joined by ``;`` (``C;A;D;B``);
 - ``short_response``: the student's text;
 - ``open_response``: the coder's code from the coding guide (``2``, ``1``, ``0``, ``9``).
 
@@ -27,7 +28,14 @@ import numpy as np
 
 from itembank.bank.csv_import import checked_text
 from itembank.bank.responses_csv import ResponseData
-from itembank.bank.schema import ComplexChoice, MultipleChoice, OpenResponse, SingleChoice, Unit
+from itembank.bank.schema import (
+    ComplexChoice,
+    MultipleChoice,
+    OpenResponse,
+    Order,
+    SingleChoice,
+    Unit,
+)
 from itembank.delivery.scoring import ResponseShapeError, score_response
 from itembank.errors import DataFileError, Problem
 
@@ -42,7 +50,7 @@ def parse_answer(item: Any, raw: str) -> Any:
     text = raw.strip()
     if isinstance(item, SingleChoice):
         return text
-    if isinstance(item, MultipleChoice):
+    if isinstance(item, MultipleChoice | Order):
         return [x.strip() for x in text.split(";") if x.strip()]
     if isinstance(item, ComplexChoice):
         answer: dict[str, str] = {}

@@ -25,7 +25,7 @@ import markdown as markdown_lib
 import nh3
 from markupsafe import Markup
 
-from itembank.bank.markdown_rules import prepare_markdown
+from itembank.bank.markdown_rules import markdown_extensions, prepare_markdown
 from itembank.bank.resources import ResourceFetcher, embed_uri
 from itembank.bank.schema import (
     LANGUAGES,
@@ -34,6 +34,7 @@ from itembank.bank.schema import (
     LocalText,
     MultipleChoice,
     OpenResponse,
+    Order,
     ShortResponse,
     SingleChoice,
     TableBlock,
@@ -41,6 +42,8 @@ from itembank.bank.schema import (
     Unit,
     rationale_parts,
 )
+
+from .design import minutes_text
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -77,6 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
         "select_one": "Choose one answer.",
         "select_all": "Choose all answers that apply.",
         "one_per_row": "Choose one answer in each row.",
+        "number_boxes": "Put them in order: write 1 in the box of the first, 2 in the box of the next, and so on.",
         "statement": "Statement",
         "answer": "Answer",
         "answer_sheet": "Answer sheet",
@@ -92,8 +96,14 @@ LABELS: dict[str, dict[str, str]] = {
         "scoring": "Scoring",
         "max_score": "Max. score",
         "full_if_all": "1 point if every {what} is right; otherwise 0.",
+        "full_if_order": "1 point for exactly this order; otherwise 0",
+        "full_if_any": "1 point for exactly the key or exactly {answers}; otherwise 0",
+        "or": " or ",
         "rule": "{score} point(s) if at least {min} {what} are right",
         "otherwise_zero": "otherwise 0",
+        "weights_points": "points for what is chosen: {points} (anything else 0)",
+        "weights_sum": "score = the sum of the points, at least 0",
+        "weights_upper": "score = the sum of the points, at least 0 and at most {upper}",
         "options_word": "options",
         "statements_word": "statements",
         "coded": "Scored by a coder with the coding guide.",
@@ -114,6 +124,7 @@ LABELS: dict[str, dict[str, str]] = {
         "type_complex_choice": "complex choice",
         "type_short_response": "short response",
         "type_open_response": "open response",
+        "type_order": "order",
         "no_open_items": "These units have no open-response questions.",
         "rationales": "Why a student would choose each option",
         "selected_answer": "right when the option is selected",
@@ -144,6 +155,7 @@ LABELS: dict[str, dict[str, str]] = {
         "select_one": "請選出一個答案。",
         "select_all": "請選出所有正確的答案。",
         "one_per_row": "每一列請選一個答案。",
+        "number_boxes": "請排出順序：在第一個的方格內寫 1，下一個寫 2，依此類推。",
         "statement": "敘述",
         "answer": "答案",
         "answer_sheet": "答案卡",
@@ -159,8 +171,14 @@ LABELS: dict[str, dict[str, str]] = {
         "scoring": "計分",
         "max_score": "滿分",
         "full_if_all": "每一個{what}都正確得 1 分，否則 0 分。",
+        "full_if_order": "順序完全正確得 1 分，否則 0 分",
+        "full_if_any": "選出的答案與答案完全相同，或與 {answers} 完全相同，得 1 分，否則 0 分",
+        "or": "或",
         "rule": "至少 {min} 個{what}正確得 {score} 分",
         "otherwise_zero": "否則 0 分",
+        "weights_points": "選擇的得分：{points}（其餘 0 分）",
+        "weights_sum": "得分為各項分數之和，最低 0 分",
+        "weights_upper": "得分為各項分數之和，最低 0 分，最高 {upper} 分",
         "options_word": "選項",
         "statements_word": "敘述",
         "coded": "由評分人員依評分指引評分。",
@@ -181,6 +199,7 @@ LABELS: dict[str, dict[str, str]] = {
         "type_complex_choice": "是非表格題",
         "type_short_response": "簡答題",
         "type_open_response": "開放式問答題",
+        "type_order": "排序題",
         "no_open_items": "這些題組沒有開放式問答題。",
         "rationales": "學生選擇各選項的可能理由",
         "selected_answer": "選取時正確",
@@ -199,7 +218,7 @@ _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?![-*+#>]|\d+[.)]\s|\n)|(
 def render_markdown(text: str, inline: bool = False) -> Markup:
     """Markdown → sanitised HTML (no raw HTML from authors reaches the page)."""
     text = _CJK_BREAK.sub("", text)
-    html = markdown_lib.markdown(prepare_markdown(text), extensions=["tables", "sane_lists"], output_format="html")
+    html = markdown_lib.markdown(prepare_markdown(text), extensions=markdown_extensions(), output_format="html")
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={}, link_rel=None)
     if inline and clean.startswith("<p>") and clean.endswith("</p>") and clean.count("<p>") == 1:
         clean = clean[3:-4]
@@ -267,7 +286,7 @@ def _blocks(unit: Unit, language: str, images: Mapping[str, bytes]) -> list[dict
 def _item_view(item: Any, number: int, language: str) -> dict[str, Any]:
     view: dict[str, Any] = {"id": item.id, "type": item.type, "number": number,
                             "prompt": render_markdown(item.prompt.get(language)), "max_score": item.max_score}
-    if isinstance(item, SingleChoice | MultipleChoice):
+    if isinstance(item, SingleChoice | MultipleChoice | Order):
         view["options"] = [{"id": o.id, "html": render_markdown(o.text.get(language), inline=True)} for o in item.options]
     elif isinstance(item, ComplexChoice):
         view["statements"] = [{"id": s.id, "html": render_markdown(s.text.get(language), inline=True)} for s in item.statements]
@@ -292,8 +311,10 @@ def _question_label(labels: dict[str, str], n: int) -> str:
 
 def booklet_html(units: Sequence[Unit], language: str, *, test_name: str | LocalText | None = None,
                  booklet_label: str = "", images: Mapping[str, Mapping[str, bytes]] | None = None,
-                 answer_sheet: bool = True, design_label: str = "") -> str:
-    """The HTML of a student booklet (what :func:`render_booklet` prints)."""
+                 answer_sheet: bool = True, design_label: str = "", minutes: float | None = None) -> str:
+    """The HTML of a student booklet (what :func:`render_booklet` prints).  ``minutes``: the time
+    the cover states, from the design (:meth:`~itembank.paper.design.Design.stated_minutes`);
+    without it, the sum of the units' estimated minutes."""
     labels = _labels(language)
     images = images or {}
     number = 0
@@ -314,8 +335,8 @@ def booklet_html(units: Sequence[Unit], language: str, *, test_name: str | Local
             "cue_b": labels["continued_b"].format(unit=unit.id),
         })
     n_items = number
-    minutes = sum(u.metadata.estimated_minutes for u in units)
-    instructions = labels["instruction_items"].format(units=len(units), items=n_items, minutes=minutes).split("|")
+    stated = minutes_text(minutes if minutes is not None else sum(u.metadata.estimated_minutes for u in units))
+    instructions = labels["instruction_items"].format(units=len(units), items=n_items, minutes=stated).split("|")
     choice_rows = [it for uv in unit_views for it in uv["questions"]
                    if it["type"] in ("single_choice", "multiple_choice", "complex_choice")]
     return _environment().get_template("booklet.html").render(
@@ -356,16 +377,18 @@ def _pdf(html: str, fetcher: ResourceFetcher | None = None) -> bytes:
 
 def render_booklet(units: Sequence[Unit], language: str, *, test_name: str | LocalText | None = None,
                    booklet_label: str = "", images: Mapping[str, Mapping[str, bytes]] | None = None,
-                   answer_sheet: bool = True, design_label: str = "") -> bytes:
+                   answer_sheet: bool = True, design_label: str = "", minutes: float | None = None) -> bytes:
     """A student booklet as PDF bytes.
 
     units: in print order.  language: ``zh-TW`` or ``en``.  images: unit id → {src: bytes} (as
     :class:`~itembank.bank.validation.LoadedUnit.images`).  booklet_label: printed on the cover and
     in the running footer (e.g. ``"3"``).  design_label: the id of the printed design
-    (:mod:`itembank.paper.printed`), printed on the cover and the answer sheet.
+    (:mod:`itembank.paper.printed`), printed on the cover and the answer sheet.  minutes: the
+    time the cover states (the design's; default the units' estimated minutes).
     """
     return _pdf(booklet_html(units, language, test_name=test_name, booklet_label=booklet_label,
-                             images=images, answer_sheet=answer_sheet, design_label=design_label))
+                             images=images, answer_sheet=answer_sheet, design_label=design_label,
+                             minutes=minutes))
 
 
 def _key_view(item: Any, language: str, labels: dict[str, str]) -> dict[str, Any]:
@@ -384,11 +407,24 @@ def _key_view(item: Any, language: str, labels: dict[str, str]) -> dict[str, Any
     elif isinstance(item, MultipleChoice):
         view["key"] = ", ".join(item.key)
         view["scoring"] = _rules(item.scoring, labels, labels["options_word"])
+        if item.weights is not None:
+            view["scoring"] = _weights([(o, p) for o, p in item.weights.points.items()], item.weights.upper, labels)
+        if item.also_correct:
+            answers = labels["or"].join("{" + ", ".join(a) + "}" for a in item.also_correct)
+            view["scoring"] = [labels["full_if_any"].format(answers=answers)]
     elif isinstance(item, ComplexChoice):
         names = {c.id: c.text.get(language) for c in item.choices}
         view["key_rows"] = [{"id": s.id, "html": render_markdown(s.text.get(language), inline=True),
                              "key": f"{item.key[s.id]} ({names[item.key[s.id]]})"} for s in item.statements]
         view["scoring"] = _rules(item.scoring, labels, labels["statements_word"])
+        if item.weights is not None:
+            view["scoring"] = _weights([(f"{s} {c}", p) for s, row in item.weights.points.items() for c, p in row.items()],
+                                       item.weights.upper, labels)
+    elif isinstance(item, Order):
+        texts = {o.id: render_markdown(o.text.get(language), inline=True) for o in item.options}
+        view["key"] = ", ".join(item.key)
+        view["key_steps"] = [{"id": k, "html": texts[k]} for k in item.key]
+        view["scoring"] = [labels["full_if_order"]]
     elif isinstance(item, ShortResponse):
         accepted = list(item.accepted.zh_TW if language == "zh-TW" else item.accepted.en)
         other = item.accepted.en if language == "zh-TW" else item.accepted.zh_TW
@@ -405,6 +441,14 @@ def _key_view(item: Any, language: str, labels: dict[str, str]) -> dict[str, Any
             "examples": [render_markdown(e.get(language)) for e in c.examples],
         } for c in item.coding_guide]
     return view
+
+
+def _weights(points: Sequence[tuple[str, int]], upper: int | None, labels: dict[str, str]) -> list[str]:
+    """Mapped scoring in the answer key: every weight (option, or "statement choice"), then the sum rule."""
+    minus = "\u2212"
+    shown = ", ".join(f"{part} {'+' if value > 0 else minus}{abs(value)}" for part, value in points if value)
+    total = labels["weights_sum"] if upper is None else labels["weights_upper"].format(upper=upper)
+    return [labels["weights_points"].format(points=shown), total]
 
 
 def _rules(rules: Sequence[Any], labels: dict[str, str], what: str) -> list[str]:

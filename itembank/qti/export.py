@@ -24,6 +24,7 @@ from itembank.bank.schema import (
     LocalText,
     MultipleChoice,
     OpenResponse,
+    Order,
     ScoreRule,
     ShortResponse,
     SingleChoice,
@@ -196,13 +197,16 @@ def item_xml(unit: Unit, index: int, lang: str) -> bytes:
     root.set(XML_LANG, lang)
     root.set(f"{{{XSI}}}schemaLocation", f"{QTI3} {ASI_SCHEMA_URL}")
     counting = isinstance(item, MultipleChoice | ComplexChoice) and bool(item.scoring)
+    weighted = isinstance(item, MultipleChoice | ComplexChoice) and item.weights is not None
 
     # declarations
     if isinstance(item, SingleChoice):
         _declare(root, "single", "identifier", [qti_id(item.key)])
     elif isinstance(item, MultipleChoice):
         decl = _declare(root, "multiple", "identifier", [qti_id(k) for k in item.key])
-        if counting:  # +1 per key option chosen, -1 per other option chosen
+        if item.weights is not None:
+            _weights_mapping(decl, {qti_id(o): p for o, p in item.weights.points.items()}, item.weights.upper)
+        elif counting:  # +1 per key option chosen, -1 per other option chosen
             mapping = q("qti-mapping", decl, default_value="0")
             for option in item.options:
                 q("qti-map-entry", mapping, map_key=qti_id(option.id),
@@ -210,10 +214,15 @@ def item_xml(unit: Unit, index: int, lang: str) -> bytes:
     elif isinstance(item, ComplexChoice):
         pairs = [f"{qti_id(s.id)} {qti_id(item.key[s.id])}" for s in item.statements]
         decl = _declare(root, "multiple", "directedPair", pairs)
-        if counting:
+        if item.weights is not None:
+            _weights_mapping(decl, {f"{qti_id(s)} {qti_id(c)}": p for s, row in item.weights.points.items()
+                                    for c, p in row.items()}, item.weights.upper)
+        elif counting:
             mapping = q("qti-mapping", decl, default_value="0")
             for pair in pairs:
                 q("qti-map-entry", mapping, map_key=pair, mapped_value="1")
+    elif isinstance(item, Order):
+        _declare(root, "ordered", "identifier", [qti_id(k) for k in item.key])
     elif isinstance(item, ShortResponse):
         answers = getattr(item.accepted, "zh_TW" if lang == "zh-TW" else "en")
         decl = _declare(root, "single", "string", answers[:1])
@@ -254,6 +263,12 @@ def item_xml(unit: Unit, index: int, lang: str) -> bytes:
         for choice in item.choices:
             q("qti-simple-associable-choice", choices, choice.text.get(lang), identifier=qti_id(choice.id),
               match_max=str(len(item.statements)))
+    elif isinstance(item, Order):
+        interaction = q("qti-order-interaction", body, response_identifier="RESPONSE", shuffle="false",
+                        orientation="vertical")
+        _markdown_into(q("qti-prompt", interaction), item.prompt.get(lang))
+        for step in item.options:
+            q("qti-simple-choice", interaction, step.text.get(lang), identifier=qti_id(step.id))
     elif isinstance(item, ShortResponse):
         _markdown_into(q("div", body, class_="gc-prompt"), item.prompt.get(lang))
         q("qti-text-entry-interaction", q("p", body), response_identifier="RESPONSE", expected_length="20")
@@ -264,7 +279,11 @@ def item_xml(unit: Unit, index: int, lang: str) -> bytes:
         _coding_guide(q("qti-content-body", q("qti-rubric-block", body, use="scoring", view="scorer")), item, lang)
 
     # response processing
-    if isinstance(item, SingleChoice) or (isinstance(item, MultipleChoice | ComplexChoice) and not counting):
+    if weighted:
+        _weighted_processing(q("qti-response-processing", root))
+    elif isinstance(item, MultipleChoice) and item.also_correct:
+        _alternatives_processing(q("qti-response-processing", root), item.also_correct)
+    elif isinstance(item, SingleChoice | Order) or (isinstance(item, MultipleChoice | ComplexChoice) and not counting):
         q("qti-response-processing", root, template=f"{RP_TEMPLATES}match_correct.xml")
     elif isinstance(item, MultipleChoice):
         rp = q("qti-response-processing", root)
@@ -276,6 +295,42 @@ def item_xml(unit: Unit, index: int, lang: str) -> bytes:
     elif isinstance(item, ShortResponse):
         _short_processing(q("qti-response-processing", root), item)
     return _bytes(root)
+
+
+def _weights_mapping(decl: etree._Element, points: dict[str, int], upper: int | None) -> None:
+    """The item's ``weights`` as a mapping: its points, 0 for the rest, the sum kept within 0 and upper."""
+    mapping = q("qti-mapping", decl, default_value="0", lower_bound="0",
+                upper_bound=None if upper is None else str(upper))
+    for key, value in points.items():
+        q("qti-map-entry", mapping, map_key=key, mapped_value=str(value))
+
+
+def _alternatives_processing(rp: etree._Element, answers: Sequence[Sequence[str]]) -> None:
+    """SCORE = 1 when the response is the correct response or one of the other correct answers."""
+    cond = q("qti-response-condition", rp)
+    branch = q("qti-response-if", cond)
+    either = q("qti-or", branch)
+    match = q("qti-match", either)
+    q("qti-variable", match, identifier="RESPONSE")
+    q("qti-correct", match, identifier="RESPONSE")
+    for answer in answers:
+        match = q("qti-match", either)
+        q("qti-variable", match, identifier="RESPONSE")
+        values = q("qti-multiple", match)
+        for option in answer:
+            q("qti-base-value", values, qti_id(option), base_type="identifier")
+    _set(branch, "SCORE", _float(1))
+    _set(q("qti-response-else", cond), "SCORE", _float(0))
+
+
+def _weighted_processing(rp: etree._Element) -> None:
+    """SCORE = 0 without an answer, else the mapped value of the response (as the map_response
+    template, written out so that no player needs to fetch the template)."""
+    cond = q("qti-response-condition", rp)
+    when_null = q("qti-response-if", cond)
+    q("qti-variable", q("qti-is-null", when_null), identifier="RESPONSE")
+    _set(when_null, "SCORE", _float(0))
+    _set(q("qti-response-else", cond), "SCORE", q("qti-map-response", identifier="RESPONSE"))
 
 
 def _short_processing(rp: etree._Element, item: ShortResponse) -> None:

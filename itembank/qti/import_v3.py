@@ -8,16 +8,25 @@ and the element.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from pydantic import ValidationError
 
 from itembank.bank.images import IMAGE_TYPES
+from itembank.bank.schema import ComplexChoice, MultipleChoice
 from itembank.errors import Problem
 
-from .mapped_scoring import Mapping, NotExpressible, choice_responses, match_responses, rules_for
+from .mapped_scoring import (
+    Mapping,
+    NotExpressible,
+    choice_responses,
+    match_responses,
+    rules_for,
+    weights_for,
+)
 from .markup import local, plain_text, to_markdown
 from .names import QTI3, XML_LANG, bank_id, language_code
 
@@ -29,11 +38,10 @@ SUPPORTED = {
     "qti-extended-text-interaction": "open_response",
     "qti-inline-choice-interaction": "single_choice, its sentence the question with a blank",
     "qti-gap-match-interaction": "complex_choice, its gaps the statements and its gap texts the choices",
+    "qti-order-interaction": "order",
 }
 # interactions the bank has no item type for, and what to do about them
 UNSUPPORTED = {
-    "qti-order-interaction": "the bank has no ordering item: rewrite it as a complex_choice (a table of the "
-                             "steps with the positions as choices) or a multiple_choice",
     "qti-associate-interaction": "the bank has no pairing item: rewrite it as a complex_choice",
 }
 _NOT_CONTENT = {"qti-rubric-block", "qti-feedback-block", "qti-feedback-inline", "qti-modal-feedback",
@@ -327,32 +335,98 @@ def _mapped(ctx: _Context, identifier: str | None) -> bool:
                for branch in [*findall(rp, "qti-response-if"), *findall(rp, "qti-response-else-if")])
 
 
-def _alternatives(ctx: _Context, identifier: str | None) -> list[list[str]]:
+def _alternatives(ctx: _Context, identifier: str | None, correct: list[str]) -> list[list[str]]:
     """The answers that inline processing matches the response against (``qti-match`` of the
-    response with a ``qti-multiple`` of values), when it names more than one."""
+    response with a ``qti-multiple`` of values, or with ``qti-correct``), when it names more than
+    one and scores each 1 (every ``SCORE`` it sets is 0 or 1)."""
     rp = find(ctx.root, "qti-response-processing")
-    found = []
+    found: list[list[str]] = []
     for match in findall(rp, "qti-match") if rp is not None else []:
         var, values = find(match, "qti-variable"), find(match, "qti-multiple")
-        if var is not None and var.get("identifier") == identifier and values is not None:
+        if var is None or var.get("identifier") != identifier:
+            continue
+        parent = match.getparent()
+        branch = parent.getparent() if parent is not None and local(parent) == "qti-or" else parent
+        if branch is None or local(branch) not in ("qti-response-if", "qti-response-else-if"):
+            return []  # matched inside another expression (and, not, …): not a list of answers
+        if values is not None:
             found.append([(v.text or "").strip() for v in findall(values, "qti-base-value")])
-    return found if len(found) > 1 else []
+        elif find(match, "qti-correct") is not None and correct:
+            found.append(list(correct))
+    distinct = [a for n, a in enumerate(found) if set(a) not in [set(b) for b in found[:n]]]
+    if len(distinct) < 2 or rp is None:
+        return []
+    for setter in findall(rp, "qti-set-outcome-value"):
+        value = find(setter, "qti-base-value")
+        if setter.get("identifier") == "SCORE" and (len(setter) != 1 or value is None
+                                                    or (value.text or "").strip() not in ("0", "1", "0.0", "1.0")):
+            return []
+    return distinct
 
 
-_HINTS = {"multiple_choice": "e.g. 1 for every key option and -1 for every other, lower-bound 0",
-          "complex_choice": "e.g. 1 for every key pair and 0 for every other pair, default-value 0"}
+_HINTS = {"multiple_choice": "whole points, e.g. 1 for every key option and -1 for every other, lower-bound 0",
+          "complex_choice": "whole points, e.g. 1 for every key pair and 0 for every other pair, default-value 0"}
 
 
-def _mapped_rules(ctx: _Context, el: etree._Element, decl: Declaration,
-                  responses: Iterator[tuple[int, list[str]]], total: int, what: str, kind: str) -> list[dict] | None:
-    """The item's mapped scoring as the bank's rules; a problem (and None) when they cannot say it."""
+def _mapped_scoring(ctx: _Context, el: etree._Element, decl: Declaration,
+                    responses: Callable[[], Iterator[tuple[int, list[str]]]], keys: Sequence[str], total: int,
+                    what: str, item: dict) -> bool:
+    """The item's mapped scoring as the bank's ``scoring`` rules when they say it exactly (not for the
+    bank's own packages, whose mappings are weights), else as ``weights``; a problem (and False)
+    when neither can.  ``responses`` gives every answer a student can give, as map keys."""
+    if not ctx.own:
+        try:
+            rules = rules_for(decl.bounds, responses(), total, what)
+        except NotExpressible:
+            pass
+        else:
+            if rules:
+                item["scoring"] = rules
+            return True
     try:
-        return rules_for(decl.bounds, responses, total, what)
+        found = weights_for(decl.bounds, keys, responses())
     except NotExpressible as reason:
-        ctx.problem(el, f"mapped scoring cannot be kept: {reason}. The bank's {kind} items score by the "
-                        f"number of right {what} (docs/qti.md): change the mapping ({_HINTS[kind]}), or leave the "
-                        "item out with --skip-unmapped")
-        return None
+        ctx.problem(el, f"mapped scoring cannot be kept: {reason}. The bank scores by whole points per "
+                        f"{_PART[item['type']]}, the sum kept within 0 and an upper bound (docs/item-format.md, "
+                        f"weights): change the mapping ({_HINTS[item['type']]}), or leave the item out with "
+                        "--skip-unmapped")
+        return False
+    if item["type"] == "multiple_choice":
+        weights: dict[str, Any] = {"points": {bank_id(k): v for k, v in found.points.items()}}
+    else:
+        rows: dict[str, dict[str, int]] = {}
+        for pair, value in found.points.items():
+            first, second = pair.split()
+            statement, choice = (second, first) if what == "gaps" else (first, second)
+            rows.setdefault(bank_id(statement), {})[bank_id(choice)] = value
+        weights = {"points": rows}
+    if found.upper is not None:
+        weights["upper"] = found.upper
+    model = MultipleChoice if item["type"] == "multiple_choice" else ComplexChoice
+    try:
+        model.model_validate(_placeholder_texts({**item, "weights": weights}))
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        ctx.problem(el, f"mapped scoring cannot be kept: as weights {reasons} (docs/item-format.md, weights); "
+                        "change the mapping, or leave the item out with --skip-unmapped")
+        return False
+    item["weights"] = weights
+    return True
+
+
+def _placeholder_texts(data: Any) -> Any:
+    """``data`` with its texts being assembled replaced by a text in both languages (to check the
+    scoring of one file's item before the languages are merged)."""
+    if isinstance(data, Text):
+        return {"zh-TW": "x", "en": "x"}
+    if isinstance(data, dict):
+        return {k: _placeholder_texts(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_placeholder_texts(v) for v in data]
+    return data
+
+
+_PART = {"multiple_choice": "option chosen", "complex_choice": "statement answered with a choice"}
 
 
 def _max_score(ctx: _Context) -> int:
@@ -517,6 +591,8 @@ def map_item(root: etree._Element, where: str, path: str, own: bool, files: set[
         _inline_choice(ctx, interaction, decl, item)
     elif name == "qti-gap-match-interaction":
         _gap_match(ctx, interaction, decl, item)
+    elif name == "qti-order-interaction":
+        _order(ctx, interaction, decl, item)
     else:
         _extended_text(ctx, interaction, item)
     draft.data = item
@@ -538,11 +614,12 @@ def _choice(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) ->
     item["options"] = options
     multiple = decl.cardinality != "single"
     key = decl.correct or [k for k, v in decl.mapping if v > 0]
-    alternatives = _alternatives(ctx, el.get("response-identifier"))
-    if alternatives and multiple:
-        ctx.problem(el, f"response processing accepts {len(alternatives)} different answers ("
-                        f"{' or '.join('{' + ', '.join(a) + '}' for a in alternatives)}); a multiple_choice item "
-                        "of the bank has one key: keep one answer as the correct response, or split the item")
+    alternatives = _alternatives(ctx, el.get("response-identifier"), decl.correct) if multiple else []
+    if alternatives:  # several answers score 1: the key and the other correct answers
+        key = key or alternatives[0]
+        item["type"] = "multiple_choice"
+        item["key"] = [bank_id(k) for k in key]
+        item["also_correct"] = [[bank_id(k) for k in a] for a in alternatives if set(a) != set(key)]
         return
     if not key:
         ctx.problem(el, f"no correct response for {el.get('response-identifier')!r} (a survey or Likert "
@@ -554,9 +631,11 @@ def _choice(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) ->
         rules = counting_rules(ctx)
         if rules is None and _mapped(ctx, el.get("response-identifier")):
             ids = [c.get("identifier", "") for c in findall(el, "qti-simple-choice")]
-            rules = _mapped_rules(ctx, el, decl, choice_responses(ids, key), len(ids), "options", "multiple_choice")
-            if rules is None:
-                return
+            if not decl.correct:  # the best answer is the key
+                key = [k for k in ids if decl.bounds.entries.get(k, decl.bounds.default) > 0]
+                item["key"] = [bank_id(k) for k in key]
+            _mapped_scoring(ctx, el, decl, lambda: choice_responses(ids, key), ids, len(ids), "options", item)
+            return
         if rules:
             item["scoring"] = rules
         elif rules is None:
@@ -621,12 +700,10 @@ def _gap_match(ctx: _Context, el: etree._Element, decl: Declaration, item: dict)
         key[gid] = found[0]
     item["key"] = {bank_id(g): bank_id(t) for g, t in key.items()}
     if _mapped(ctx, el.get("response-identifier")):
-        responses = match_responses(key, [t.get("identifier", "") for t in texts], choice_first=True)
-        rules = _mapped_rules(ctx, el, decl, responses, len(gaps), "gaps", "complex_choice")
-        if rules is None:
-            return
-        if rules:
-            item["scoring"] = rules
+        choice_ids = [t.get("identifier", "") for t in texts]
+        pairs = [f"{c} {g.get('identifier', '')}" for g in gaps for c in choice_ids]
+        _mapped_scoring(ctx, el, decl, lambda: match_responses(key, choice_ids, choice_first=True), pairs,
+                        len(gaps), "gaps", item)
     else:
         _scoring_note(ctx, el, _template(ctx), decl)
 
@@ -663,15 +740,38 @@ def _match(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> 
     if rules is None and _mapped(ctx, el.get("response-identifier")) and len(key) == len(statements):
         qti_key = {bank_id(s.get("identifier", "")): s.get("identifier", "") for s in statements}
         qti_choice = {bank_id(c.get("identifier", "")): c.get("identifier", "") for c in choices}
-        responses = match_responses({qti_key[s]: qti_choice[c] for s, c in key.items()},
-                                    [c.get("identifier", "") for c in choices])
-        rules = _mapped_rules(ctx, el, decl, responses, len(statements), "statements", "complex_choice")
-        if rules is None:
-            return
+        choice_ids = [c.get("identifier", "") for c in choices]
+        qti_pairs = [f"{s.get('identifier', '')} {c}" for s in statements for c in choice_ids]
+        _mapped_scoring(ctx, el, decl, lambda: match_responses({qti_key[s]: qti_choice[c] for s, c in key.items()},
+                                                               choice_ids),
+                        qti_pairs, len(statements), "statements", item)
+        return
     if rules:
         item["scoring"] = rules
     elif rules is None:
         _scoring_note(ctx, el, _template(ctx), decl)
+
+
+def _order(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> None:
+    """An order interaction is an order item: its choices, as listed, are the options; the correct
+    response (ordered) is the key; exactly that order scores 1."""
+    item["type"] = "order"
+    choices = findall(el, "qti-simple-choice")
+    item["options"] = [{"id": bank_id(c.get("identifier", "")), "text": ctx.text(_choice_text(ctx, c))}
+                       for c in choices]
+    ids = [c.get("identifier", "") for c in choices]
+    if sorted(decl.correct) != sorted(ids):
+        ctx.problem(el, f"the correct response ({', '.join(decl.correct) or 'none'}) does not put every choice "
+                        f"({', '.join(ids)}) in order; an order item's key is the whole order")
+        return
+    if decl.correct == ids:
+        ctx.problem(el, "the correct order is the order the choices are listed in; the bank shows them as "
+                        "listed: list them in another order")
+        return
+    item["key"] = [bank_id(k) for k in decl.correct]
+    if el.get("min-choices") not in (None, "0", str(len(ids))) or el.get("max-choices") not in (None, "0", str(len(ids))):
+        ctx.note(el, "min-choices/max-choices are not kept: a student orders every choice")
+    _scoring_note(ctx, el, _template(ctx), decl)
 
 
 def _text_entry(ctx: _Context, el: etree._Element, decl: Declaration, item: dict) -> None:

@@ -111,3 +111,39 @@ def rules_for(mapping: Mapping, responses: Iterator[tuple[int, list[str]]], tota
 
 def _show(chosen: Sequence[str]) -> str:
     return "{" + ", ".join(chosen) + "}" if chosen else "no answer"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A mapping as the bank's ``weights``: points per map key (QTI identifiers), and the ceiling."""
+
+    points: dict[str, int]
+    upper: int | None
+
+
+def weights_for(mapping: Mapping, keys: Sequence[str], responses: Iterator[tuple[int, list[str]]]) -> Weights:
+    """The bank's ``weights`` (whole points per option or pair, the sum kept within 0 and ``upper``)
+    that give every response the mapping's score; ``keys`` are every map key a response can hold.
+    Entries keep the mapping's order; the default value is written out for the keys it does not list."""
+    listed = [k for k in mapping.entries if k in keys]
+    values = {k: mapping.entries[k] for k in listed}
+    if mapping.default:
+        values.update({k: mapping.default for k in keys if k not in values})
+    fractions = [f"{k} {v:g}" for k, v in values.items() if abs(v - round(v)) > 1e-9]
+    if fractions:
+        raise NotExpressible(f"the mapping gives fractions of a point ({', '.join(fractions)}); the bank's "
+                             "weights and scores are whole points")
+    points = {k: round(v) for k, v in values.items()}
+    answers = [chosen for _, chosen in responses]
+    best = max(sum(points.get(k, 0) for k in dict.fromkeys(chosen)) for chosen in answers)
+    upper = None if mapping.upper is None or mapping.upper >= best else mapping.upper
+    if upper is not None and abs(upper - round(upper)) > 1e-9:
+        raise NotExpressible(f"the upper bound {upper:g} is not a whole number of points")
+    for chosen in answers:
+        total = sum(points.get(k, 0) for k in dict.fromkeys(chosen))
+        bank = max(0, total if upper is None else min(total, round(upper)))
+        qti = mapping.score(chosen)
+        if abs(bank - qti) > 1e-9:
+            raise NotExpressible(f"{_show(chosen)} scores {qti:g} in QTI but {bank} as the sum of its points "
+                                 "within 0 and the upper bound (the bank's scores are never below 0)")
+    return Weights(points, None if upper is None else round(upper))

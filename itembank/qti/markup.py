@@ -19,10 +19,10 @@ from xml.etree import ElementTree
 
 import markdown as markdown_lib
 from lxml import etree
-from markdown.blockprocessors import BlockProcessor, BlockQuoteProcessor, HashHeaderProcessor
+from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
 from markdown.extensions import Extension
 
-from itembank.bank.markdown_rules import prepare_markdown
+from itembank.bank.markdown_rules import ListUnderText, prepare_markdown
 
 from .package import xml_parser
 
@@ -65,26 +65,12 @@ class _HeadingUnder(HashHeaderProcessor):
             added[-1].set("class", UNDER)
 
 
-class _ListUnder(BlockProcessor):
-    """A list item's line right under a line of text starts a list, as the web shows it (the bank's
-    rule: lines starting with "- " or "1. " are list items; Python-Markdown alone keeps them in the
-    paragraph); the list is marked, so it comes back there."""
+class _ListUnder(ListUnderText):
+    """The bank's rule for a list right under a line of text (itembank/bank/markdown_rules.py), the
+    list marked so that it comes back there."""
 
-    RE = re.compile(r"\n(?=[ ]{0,3}(?:[-*+]|1\.)[ ]+\S)")  # "1." only: QTI has no list starting elsewhere
-    ITEM = re.compile(r"[ ]{0,3}(?:[-*+]|\d+\.)[ ]+\S")
-
-    def test(self, parent: ElementTree.Element, block: str) -> bool:
-        return not self.ITEM.match(block) and bool(self.RE.search(block))
-
-    def run(self, parent: ElementTree.Element, blocks: list[str]) -> None:
-        block = blocks.pop(0)
-        m = self.RE.search(block)
-        assert m is not None  # test() found it
-        self.parser.parseBlocks(parent, [block[:m.start()]])
-        n = len(parent)
-        self.parser.parseBlocks(parent, [block[m.end():]])
-        if len(parent) > n and parent[n].tag in ("ul", "ol"):
-            parent[n].set("class", UNDER)
+    def mark(self, element: ElementTree.Element) -> None:
+        element.set("class", UNDER)
 
 
 class _UnderExtension(Extension):
@@ -92,11 +78,11 @@ class _UnderExtension(Extension):
         parser = md.parser.blockprocessors
         parser.register(_QuoteUnder(md.parser), "quote", 20)
         parser.register(_HeadingUnder(md.parser), "hashheader", 70)
-        parser.register(_ListUnder(md.parser), "list-under", 15)  # before a paragraph (10) takes it
+        parser.register(_ListUnder(md.parser), "list-under-text", 15)  # before a paragraph (10) takes it
 
 
 def _render(text: str, marked: bool) -> str:
-    extensions: list[str | Extension] = ["sane_lists"]
+    extensions: list[str | Extension] = ["tables", "sane_lists"]
     if marked:
         extensions.append(_UnderExtension())
     html = markdown_lib.markdown(prepare_markdown(text.replace("<", "&lt;")), extensions=extensions,
@@ -192,7 +178,40 @@ def _block(el: etree._Element, collapse: bool, skip: frozenset[str]) -> list[str
         return ["\n".join("    " + line if line.strip() else "" for line in code.split("\n"))]
     if name == "hr":
         return ["---"]
+    if name == "table":
+        return _table(el, collapse, skip)
     return _blocks(el, collapse, skip)
+
+
+def _table(el: etree._Element, collapse: bool, skip: frozenset[str]) -> list[str]:
+    """A table as a Markdown table (as the web and paper render one; the first row is its head),
+    its caption a paragraph before it; a cell's blocks are joined on one line, ``|`` escaped."""
+    def rows_of(node: etree._Element) -> list[etree._Element]:
+        found = []
+        for child in node:
+            if local(child) == "tr":
+                found.append(child)
+            elif local(child) in ("thead", "tbody", "tfoot"):
+                found.extend(c for c in child if local(c) == "tr")
+        return found
+
+    def cell(td: etree._Element) -> str:
+        text = _join(_blocks(td, True, skip)).replace(_TIGHT, "")
+        return _WS.sub(" ", text.replace("  \n", " ")).strip().replace("|", "\\|") or " "
+
+    rows = [[cell(td) for td in tr if local(td) in ("td", "th")
+             for _ in range(max(1, int(td.get("colspan") or 1) if (td.get("colspan") or "1").isdigit() else 1))]
+            for tr in rows_of(el)]
+    rows = [r for r in rows if r]
+    if not rows:
+        return _blocks(el, collapse, skip)
+    width = max(len(r) for r in rows)
+    rows = [r + [" "] * (width - len(r)) for r in rows]
+    lines = ["| " + " | ".join(r) + " |" for r in rows]
+    lines.insert(1, "| " + " | ".join("---" for _ in range(width)) + " |")
+    caption = next((c for c in el if local(c) == "caption"), None)
+    out = [_inline_content(caption, True, skip)] if caption is not None else []
+    return [*[c for c in out if c], "\n".join(lines)]
 
 
 def _list(el: etree._Element, collapse: bool, skip: frozenset[str]) -> str:

@@ -26,12 +26,12 @@ from . import jobs
 from .datasets import Matrix, dataset_from_sessions, latest_item_versions, load_matrix
 from .models import CalibrationRun, Dataset
 
-ITEM_TYPES = ("single_choice", "multiple_choice", "complex_choice", "short_response", "open_response")
+ITEM_TYPES = ("single_choice", "multiple_choice", "complex_choice", "short_response", "open_response", "order")
 DICHOTOMOUS_MODELS = ("rasch", "2pl", "3pl")
 POLYTOMOUS_MODELS = ("gpcm", "pcm", "grm")
 DEFAULT_MODELS = {
     "single_choice": "2pl", "multiple_choice": "gpcm", "complex_choice": "gpcm",
-    "short_response": "2pl", "open_response": "gpcm",
+    "short_response": "2pl", "open_response": "gpcm", "order": "2pl",
 }
 GROUP_COLUMNS = ("city", "school", "grade", "language", "gender")
 RMSD_FLAG = 0.12  # OECD 2017, ch. 9

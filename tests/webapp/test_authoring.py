@@ -501,3 +501,68 @@ def test_pages_speak_traditional_chinese_by_default(people: Flask) -> None:
     assert "搜尋題組與題目" in page and "找到 8 個題組。" in page
     page = client.get("/author/units/T-01/edit").get_data(as_text=True)
     assert "儲存為新草稿" in page and 'lang="en"' in page and 'lang="zh-Hant-TW"' in page
+
+
+def test_the_editor_keeps_weights_and_explains_bad_ones(people: Flask, client: FlaskClient) -> None:
+    login(client, "tina")
+    weights = {"u.items.0.weights.points.0": "1", "u.items.0.weights.points.1": "-1",
+               "u.items.0.weights.points.2": "1", "u.items.0.weights.points.3": "-1", "u.items.0.weights.upper": "1",
+               # the table: rules out, one point per statement answered as keyed, at most 2
+               "u.items.1.scoring.0.score": "", "u.items.1.scoring.0.min_correct": "",
+               "u.items.1.scoring.1.score": "", "u.items.1.scoring.1.min_correct": "",
+               "u.items.1.weights.points.0.0": "1", "u.items.1.weights.points.1.1": "1",
+               "u.items.1.weights.points.2.0": "1", "u.items.1.weights.upper": "2"}
+    reply = edit_post(client, "T-01", weights)
+    assert reply.status_code == 302, reply.get_data(as_text=True)[-3000:]
+    version, _, unit = latest(people, "T-01")
+    assert version == 2
+    multiple, table = unit.items[0], unit.items[1]
+    assert multiple.weights.model_dump() == {"points": {"A": 1, "B": -1, "C": 1, "D": -1}, "upper": 1}
+    assert table.scoring == [] and table.weights.model_dump() == {
+        "points": {"S1": {"Y": 1}, "S2": {"N": 1}, "S3": {"Y": 1}}, "upper": 2}
+    page = client.get("/author/units/T-01/edit").get_data(as_text=True)
+    assert 'name="u.items.1.weights.points.1.1" value="1"' in page
+    assert edit_post(client, "T-01", {}).status_code == 302 and latest(people, "T-01")[0] == 2  # kept as they are
+    reply = edit_post(client, "T-01", {"u.items.0.weights.points.1": "1", "u.items.0.weights.upper": ""})
+    assert reply.status_code == 422
+    assert "the key scores 2 but the best answer scores 3; make the key the best answer." in reply.get_data(as_text=True)
+    assert latest(people, "T-01")[0] == 2
+
+
+def test_an_order_item_is_written_with_the_form(people: Flask, client: FlaskClient) -> None:
+    login(client, "tina")
+    page = client.get("/author/units/T-03/edit").get_data(as_text=True)
+    fields = form_fields(page)
+    fields["action"] = "add_item:order"
+    reply = client.post("/author/units/T-03/edit", data=fields)
+    assert reply.status_code == 200
+    fields = form_fields(reply.get_data(as_text=True))
+    n = max(int(k.split(".")[2]) for k in fields if k.startswith("u.items."))
+    assert fields[f"u.items.{n}.type"] == "order"
+    texts = {f"u.items.{n}.prompt.zh-TW": "請排序。", f"u.items.{n}.prompt.en": "Put in order."}
+    for i, (zh, en, place) in enumerate((("甲", "first", "2"), ("乙", "second", "3"), ("丙", "third", "1"))):
+        texts |= {f"u.items.{n}.options.{i}.text.zh-TW": zh, f"u.items.{n}.options.{i}.text.en": en,
+                  f"u.items.{n}.options.{i}.position": place}
+    set_fields(fields, {**texts, f"u.items.{n}.options.1.position": "2", "action": "save"})  # two in place 2
+    reply = client.post("/author/units/T-03/edit", data=fields)
+    assert reply.status_code == 422 and "choose the right answer" in reply.get_data(as_text=True)
+    set_fields(fields, {f"u.items.{n}.options.1.position": "3"})
+    reply = client.post("/author/units/T-03/edit", data=fields)
+    assert reply.status_code == 302, reply.get_data(as_text=True)[-2000:]
+    version, _, unit = latest(people, "T-03")
+    item = unit.items[n]
+    assert version == 2 and item.type == "order" and item.key == ["C", "A", "B"]
+    page = client.get("/author/units/T-03/edit").get_data(as_text=True)
+    assert f'name="u.items.{n}.options.2.position" value="1"' in page
+
+
+def test_other_correct_answers_are_kept_by_the_editor(people: Flask, client: FlaskClient) -> None:
+    login(client, "tina")
+    reply = edit_post(client, "T-01", {"u.items.0.also_correct": "B, D\nA; B; D"})
+    assert reply.status_code == 302, reply.get_data(as_text=True)[-2000:]
+    version, _, unit = latest(people, "T-01")
+    assert version == 2 and unit.items[0].also_correct == [["B", "D"], ["A", "B", "D"]]
+    assert edit_post(client, "T-01", {}).status_code == 302 and latest(people, "T-01")[0] == 2
+    reply = edit_post(client, "T-01", {"u.items.0.also_correct": "C, A"})
+    assert reply.status_code == 422
+    assert "this answer is the key or is listed already" in reply.get_data(as_text=True)

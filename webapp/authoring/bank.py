@@ -109,7 +109,7 @@ def search(session: Session, f: Filters) -> list[Row]:
 
 
 def status_counts(session: Session) -> dict[str, int]:
-    counts = {s: 0 for s in ("draft", "review", "approved", "retired")}
+    counts = {s: 0 for s in ("draft", "review", "approved", "retired", "released")}
     for version in latest_versions(session):
         counts[version.status] = counts.get(version.status, 0) + 1
     return counts

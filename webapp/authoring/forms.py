@@ -21,7 +21,7 @@ from itembank.errors import Problem
 
 PREFIX = "u."
 MULTI = {"u.metadata.grade_band"}
-ITEM_TYPES = ("single_choice", "multiple_choice", "complex_choice", "short_response", "open_response")
+ITEM_TYPES = ("single_choice", "multiple_choice", "complex_choice", "short_response", "open_response", "order")
 
 
 def blank_text() -> dict[str, str]:
@@ -128,6 +128,28 @@ def _rules(rules: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _weights(raw: Any, rows: list[str], columns: list[str] | None = None) -> dict[str, Any] | None:
+    """The weights fields (points per option, or per statement and choice, and the ceiling) as the
+    item's ``weights``; None when no point is filled in.  Blank fields are worth nothing."""
+    if not isinstance(raw, dict):
+        return None
+    given = raw.get("points")
+    entries = given if isinstance(given, list) else []
+    points: dict[str, Any] = {}
+    for row_id, value in zip(rows, entries, strict=False):
+        if columns is None:
+            if str(value).strip():
+                points[row_id] = _int(value)
+        elif isinstance(value, list):
+            cells = {c: _int(v) for c, v in zip(columns, value, strict=False) if str(v).strip()}
+            if cells:
+                points[row_id] = cells
+    upper = str(raw.get("upper", "")).strip()
+    if not points and not upper:
+        return None
+    return {"points": points, **({"upper": _int(upper)} if upper else {})}
+
+
 def _item(item: dict[str, Any]) -> dict[str, Any]:
     kind = item.get("type", "")
     out: dict[str, Any] = {"id": str(item.get("id", "")).strip(), "type": kind,
@@ -145,6 +167,19 @@ def _item(item: dict[str, Any]) -> dict[str, Any]:
             out["key"] = [o["id"] for o, raw in zip(options, item.get("options", []), strict=True)
                           if raw.get("correct")]
             out["scoring"] = _rules(item.get("scoring"))
+            also = [[x for x in re.split(r"[,;\s]+", line) if x] for line in _lines(item.get("also_correct"))]
+            if also:
+                out["also_correct"] = also
+            weights = _weights(item.get("weights"), [o["id"] for o in options])
+            if weights is not None:
+                out["weights"] = weights
+    elif kind == "order":
+        steps = item.get("options", [])
+        out["options"] = [{"id": str(o.get("id", "")).strip(), "text": o.get("text", blank_text())} for o in steps]
+        placed = sorted((_int(o.get("position", "")), n) for n, o in enumerate(steps)
+                        if isinstance(_int(o.get("position", "")), int))
+        clash = len({pos for pos, _ in placed}) != len(placed)  # two steps in one place: no order
+        out["key"] = [] if clash else [out["options"][n]["id"] for _, n in placed]
     elif kind == "complex_choice":
         statements = item.get("statements", [])
         choices = [{"id": str(c.get("id", "")).strip(), "text": c.get("text", blank_text())}
@@ -155,6 +190,9 @@ def _item(item: dict[str, Any]) -> dict[str, Any]:
         out["choices"] = choices
         out["key"] = {str(s.get("id", "")).strip(): _pick(choices, s.get("key_index")) for s in statements}
         out["scoring"] = _rules(item.get("scoring"))
+        weights = _weights(item.get("weights"), [s["id"] for s in out["statements"]], [c["id"] for c in choices])
+        if weights is not None:
+            out["weights"] = weights
     elif kind == "short_response":
         accepted = item.get("accepted", {})
         out["accepted"] = {lang: _lines(accepted.get(lang)) for lang in LANGUAGES}
@@ -183,6 +221,8 @@ def new_item(kind: str, item_id: str) -> dict[str, Any]:
     if kind == "single_choice":
         item.update(options=[{"id": x, "text": blank_text()} for x in "AB"], key="")
     elif kind == "multiple_choice":
+        item.update(options=[{"id": x, "text": blank_text()} for x in "ABC"], key=[])
+    elif kind == "order":
         item.update(options=[{"id": x, "text": blank_text()} for x in "ABC"], key=[])
     elif kind == "complex_choice":
         item.update(statements=[{"id": f"S{i}", "text": blank_text()} for i in (1, 2)],

@@ -33,20 +33,24 @@ ITEM_TYPES = {
     "complex_choice": _l("Table of statements"),
     "short_response": _l("Short answer"),
     "open_response": _l("Open response (coded)"),
+    "order": _l("Put in order"),
 }
 CREDITS = {"full": _l("full credit"), "partial": _l("partial credit"), "none": _l("no credit"),
            "missing": _l("missing")}
-STATUSES = {"draft": _l("draft"), "review": _l("in review"), "approved": _l("approved"), "retired": _l("retired")}
+STATUSES = {"draft": _l("draft"), "review": _l("in review"), "approved": _l("approved"), "retired": _l("retired"),
+            "released": _l("released for practice")}
 ACTIONS = {
     "create": _l("created"), "edit": _l("edited"), "submit": _l("submitted for review"),
     "approve": _l("approved"), "return": _l("returned to the author"), "retire": _l("retired"),
+    "release": _l("released for practice"),
     "comment": _l("commented"), "verify": _l("verified a translation"), "import": _l("imported"),
 }
 ROLES = ROLE_NAMES
 LANGUAGE_NAMES = {"zh-TW": _l("Traditional Chinese"), "en": _l("English")}
 STEP_DONE = {
     "submit": _l("Submitted for review."), "approve": _l("Approved: this version is now in use."),
-    "return": _l("Returned to the author."), "retire": _l("Retired."), "comment": _l("Comment added."),
+    "return": _l("Returned to the author."), "retire": _l("Retired."),
+    "release": _l("Released: practice tests may now show its keys and rationales."), "comment": _l("Comment added."),
 }
 
 _WORKFLOW = [
@@ -58,6 +62,8 @@ _WORKFLOW = [
     ("can be approved", _l("Only a version in review can be approved.")),
     ("can be returned", _l("Only a version in review can be returned.")),
     ("can be retired", _l("Only an approved version can be retired.")),
+    ("can be released", _l("Only a retired version can be released.")),
+    ("released for practice: its keys are public", _l("This unit is released for practice: its keys are public, so it is never edited again. Write a new unit with new item ids instead.")),
     ("what the author should change", _l("Say in a comment what the author should change.")),
     ("comment is empty", _l("The comment is empty.")),
     ("already", _l("This check is already closed.")),

@@ -41,7 +41,8 @@ FIELDS = {
     "credit": _l("credit"), "score": _l("score"), "descriptor": _l("description of the code"),
     "examples": _l("example answers"), "lines": _l("answer lines"), "scoring": _l("scoring rules"),
     "min_correct": _l("right answers needed"), "type": _l("type"), "irt": _l("item parameters"),
-    "version": _l("version"), "status": _l("status"),
+    "version": _l("version"), "status": _l("status"), "weights": _l("weights"), "points": _l("points"),
+    "upper": _l("highest score"), "also_correct": _l("other correct answers"),
 }  # fmt: skip
 
 
@@ -145,6 +146,30 @@ _CUSTOM: list[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]]] = [
                     n=m.group(1))),
     (re.compile(r"give example answers for coders"),
      lambda m, f: _("%(field)s: give example answers for the coders.", field=f)),
+    (re.compile(r"^other correct answers need all-or-nothing scoring"),
+     lambda m, f: _("%(field)s: other correct answers need all-or-nothing scoring; leave out the scoring rules "
+                    "and weights, or the other correct answers.", field=f)),
+    (re.compile(r"^an answer chooses at least one option"),
+     lambda m, f: _("%(field)s: an answer chooses at least one option.", field=f)),
+    (re.compile(r"^this answer is the key or listed before"),
+     lambda m, f: _("%(field)s: this answer is the key or is listed already; list each answer once.", field=f)),
+    (re.compile(r"^an item scores by scoring rules or by weights, not both"),
+     lambda m, f: _("%(field)s: score by scoring rules or by weights, not both; leave one out.", field=f)),
+    (re.compile(r"^the choice '([^']*)' of '([^']*)' is not a choice id; use one of (.*)$"),
+     lambda m, f: _("%(field)s: %(id)s is not one of the choices (%(ids)s).", field=f, id=m.group(1),
+                    ids=m.group(3))),
+    (re.compile(r"^(\d+) is not below the best answer's (\d+) points"),
+     lambda m, f: _("%(field)s: %(n)s is not below the best answer's %(k)s points; leave the highest score "
+                    "empty.", field=f, n=m.group(1), k=m.group(2))),
+    (re.compile(r"^no answer scores a point"),
+     lambda m, f: _("%(field)s: no answer scores a point; give the parts of the key positive points.", field=f)),
+    (re.compile(r"^no answer scores ([\d, ]+) of 0\.\.(\d+)"),
+     lambda m, f: _("%(field)s: no answer scores %(scores)s of 0 to %(top)s; every score from 0 to the highest "
+                    "must be possible (e.g. 1 point per part of the key).", field=f, scores=m.group(1),
+                    top=m.group(2))),
+    (re.compile(r"^the key scores (-?\d+) but the best answer scores (\d+)"),
+     lambda m, f: _("%(field)s: the key scores %(n)s but the best answer scores %(k)s; make the key the best "
+                    "answer.", field=f, n=m.group(1), k=m.group(2))),
     (re.compile(r"^SDG (-?\d+) does not exist"),
      lambda m, f: _("%(field)s: there is no SDG %(n)s; the SDGs are numbered 1 to 17.", field=f, n=m.group(1))),
     (re.compile(r"row (\d+) has (\d+) cells but the table has (\d+) columns"),

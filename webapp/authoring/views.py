@@ -413,7 +413,7 @@ def qti_export() -> Response:
     from itembank.qti import export_bank_qti
 
     buffer = io.BytesIO()
-    statuses = [s for s in request.args.getlist("status") if s in ("draft", "review", "approved", "retired")]
+    statuses = [s for s in request.args.getlist("status") if s in ("draft", "review", "approved", "retired", "released")]
     export_bank_qti(get_db(), buffer, None, statuses or None)
     with unit_of_work(get_db()):
         audit.record(get_db(), current_user, "qti.export", "bank", {"statuses": statuses})

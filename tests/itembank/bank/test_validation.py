@@ -169,3 +169,46 @@ def test_cli_validate_reports_and_exits_1(tmp_path: Path) -> None:
     assert lines[0].startswith(f"{tmp_path / 'bad.yaml'}:2:1: YAML syntax error")
     assert lines[1].startswith(f"{tmp_path / 'empty.yaml'}:1:1: the file is empty")
     assert "Traceback" not in result.output
+
+
+WEIGHTS = "    key: [A, C]\n    weights:\n      points: {A: 1, C: 1, B: -1, D: -1}\n      upper: 1\n"
+
+
+def test_weights_are_valid_and_score_as_written(tmp_path: Path) -> None:
+    from itembank.bank.validation import parse_unit_text
+    from itembank.bank.yaml_export import unit_yaml
+    from itembank.delivery.scoring import score_response
+    text = GOOD.replace("    key: [A, C]\n", WEIGHTS, 1)
+    unit, _, problems = parse_unit_text(text, "unit.yaml")
+    assert problems == [] and unit is not None
+    item = unit.items[0]
+    assert item.max_score == 1
+    assert [score_response(item, r) for r in (["A", "C"], ["A"], ["A", "B"], ["A", "B", "C", "D"], [])] == [1, 1, 0, 0, 0]
+    written = unit_yaml(unit)
+    assert "    weights:\n      points:\n        A: 1\n        C: 1\n        B: -1\n        D: -1\n      upper: 1\n" in written
+    again, _, _ = parse_unit_text(written, "unit.yaml")
+    assert again == unit and again is not None and unit_yaml(again) == written
+
+
+@pytest.mark.parametrize(("weights", "needle", "column", "message"), [
+    ("{A: 1.5, C: 1}", "points:", 19, "items[0].weights.points.A: Input should be a valid integer, got a number "
+                                      "with a fractional part"),
+    ("{A: 1, X: 1}", "points:", 15, "items[0].weights.points: 'X' is not an option id; use one of A, B, C, D"),
+    ("{A: 2, C: 2}", "points:", 15, "items[0].weights.points: no answer scores 1, 3 of 0..4; the scores must be "
+                                    "the categories 0..max of the IRT models (e.g. 1 point per key part)"),
+    ("{A: 1, B: 1}", "points:", 7, "items[0].weights: the key scores 1 but the best answer scores 2; make the key "
+                                    "the best answer"),
+    ("{A: 1, C: 1, B: -1, D: -1}\n    also_correct: [[B]]", "also_correct:", 19,
+     "items[0].also_correct: other correct answers need all-or-nothing scoring; leave out scoring and weights, "
+     "or also_correct"),
+])
+def test_bad_weights_name_line_and_field(tmp_path: Path, weights: str, needle: str, column: int,
+                                         message: str) -> None:
+    text = GOOD.replace("    key: [A, C]\n", f"    key: [A, C]\n    weights:\n      points: {weights}\n", 1)
+    text = text.replace("    irt:\n      model: 3pl\n      a: 1.155\n      b: -0.369\n      c: 0.15\n"
+                        "      calibration: test-calibration\n", "", 1)
+    problems = problems_for(tmp_path, text)
+    assert len(problems) == 1, problems
+    file, line, col, rest = problems[0].split(":", 3)
+    assert (int(line), rest.strip()) == (line_of(text, needle), message)
+    assert int(col) == column

@@ -225,3 +225,22 @@ def test_markdown_joins_wrapped_chinese_lines_but_keeps_paragraphs() -> None:
     assert "前一年，幾座水庫。</p>" in html and "<p>有人認為" in html
     assert "English\nline" in html
     assert "<script>" not in html
+
+
+@pytest.mark.parametrize(("language", "points", "total"), [
+    ("en", "points for what is chosen: A +2, B +1, C −1 (anything else 0)",
+     "score = the sum of the points, at least 0 and at most 2"),
+    ("zh-TW", "選擇的得分：A +2, B +1, C −1（其餘 0 分）", "得分為各項分數之和，最低 0 分，最高 2 分"),
+])
+def test_the_answer_key_shows_weights(bank, language: str, points: str, total: str) -> None:
+    from itembank.paper.render import teacher_html
+    unit = bank.units[0].unit
+    item = unit.items[0]
+    assert isinstance(item, MultipleChoice)
+    options = [o.model_copy(update={"id": x}) for o, x in zip(item.options, "ABCD", strict=True)]
+    weighted = MultipleChoice.model_validate({
+        **item.model_dump(by_alias=True, exclude={"irt", "options"}), "key": ["A", "B"],
+        "options": [o.model_dump(by_alias=True) for o in options],
+        "weights": {"points": {"A": 2, "B": 1, "C": -1, "D": 0}, "upper": 2}})
+    html = teacher_html([unit.model_copy(update={"items": [weighted]})], language, "answer-key")
+    assert points in html and total in html

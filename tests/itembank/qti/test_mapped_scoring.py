@@ -163,10 +163,49 @@ def test_a_gap_match_is_a_complex_choice_of_numbered_gaps() -> None:
         assert score_response(item, response) == qti_mapped_score(xml, pairs), response
 
 
+@pytest.mark.parametrize(("entries", "default", "bounds", "weights"), [
+    # {A} and {A, B, C} both have 4 of 5 options right but score 1 and 0: no rules, but weights
+    ({"A": 1, "B": 1, "C": -1}, -2, 'lowerBound="0"',
+     {"points": {"A": 1, "B": 1, "C": -1, "D": -2, "E": -2}}),
+    ({"A": 2, "B": 1, "C": -1}, 0, 'lowerBound="0" upperBound="2"', {"points": {"A": 2, "B": 1, "C": -1}, "upper": 2}),
+    ({"A": 1, "B": 1, "C": 1}, -3, 'lowerBound="0" upperBound="5"', {"points": {"A": 1, "B": 1, "C": 1, "D": -3,
+                                                                                "E": -3}}),  # 5 is never reached
+])
+def test_a_mapping_the_rules_cannot_say_imports_as_weights(entries: dict[str, float], default: float, bounds: str,
+                                                           weights: dict) -> None:
+    xml = qti21_choice(entries, default, bounds)
+    item = only_unit({"mc.xml": xml})
+    assert isinstance(item, MultipleChoice) and item.scoring == []
+    assert item.weights is not None and item.weights.model_dump(exclude_none=True) == weights
+    assert item.key == [k for k, v in entries.items() if v > 0]
+    for chosen in all_choices():
+        assert score_response(item, chosen) == qti_mapped_score(xml, chosen), chosen
+
+
+def test_a_mapped_item_without_a_correct_response_takes_its_best_answer_as_key() -> None:
+    xml = qti21_choice({"A": 1, "B": 2, "C": -1}, 0, 'lowerBound="0"')  # no correctResponse
+    item = only_unit({"mc.xml": xml})
+    assert isinstance(item, MultipleChoice) and item.key == ["A", "B"] and item.max_score == 3
+    assert item.weights is not None and item.weights.points == {"A": 1, "B": 2, "C": -1}
+
+
+def test_the_reference_gap_match_imports_with_its_weights() -> None:
+    xml = shared_path("qti-samples", "qti21-qtiworks", "items", "gap_match.xml").read_bytes()
+    item = only_unit({"gap_match.xml": xml})
+    assert isinstance(item, ComplexChoice) and item.key == {"G1": "W", "G2": "Su"} and item.max_score == 3
+    assert item.weights is not None and item.weights.points == {
+        "G1": {"W": 1, "Sp": -1, "Su": -1, "A": -1}, "G2": {"Su": 2, "W": -1, "Sp": -1, "A": -1}}
+    for picks in itertools.product(["W", "Sp", "Su", "A", None], repeat=2):
+        response = {g: t for g, t in zip(("G1", "G2"), picks, strict=True) if t is not None}
+        pairs = [f"{t} {g}" for g, t in response.items()]
+        assert score_response(item, response) == qti_mapped_score(xml, pairs), response
+
+
 @pytest.mark.parametrize(("xml", "reason"), [
-    (qti21_choice({"A": 1, "B": 1, "C": -1}, -2, 'lowerBound="0"'), "score differently"),
     (qti21_choice({"A": 0.5, "B": 0.5, "C": -0.5, "D": -0.5, "E": -0.5}, 0, 'lowerBound="0"'), "whole points"),
-    (qti21_choice({"A": 2, "B": 2}, -2, 'lowerBound="0"'), "jumps from 0 to 2"),
+    (qti21_choice({"A": 2, "B": 2}, -2, 'lowerBound="0"'), "no answer scores 1, 3 of 0..4"),
+    (qti21_choice({"A": 1, "B": 1}, -1, ""), "never below 0"),  # {C} scores -1 in QTI
+    (qti21_choice({"A": 1, "B": 1}, 0, 'lowerBound="0"', correct=["A"]), "make the key the best answer"),
     (qti21_match(0.5), "whole points"),
 ])
 def test_a_mapping_the_rules_cannot_say_is_refused_with_file_and_advice(xml: bytes, reason: str) -> None:
@@ -178,16 +217,24 @@ def test_a_mapping_the_rules_cannot_say_is_refused_with_file_and_advice(xml: byt
     assert "change the mapping" in problem.message and "--skip-unmapped" in problem.message
 
 
-def test_the_reference_samples_say_why_their_scoring_cannot_be_kept() -> None:
+def test_the_mapped_and_the_two_answer_reference_samples_import() -> None:
     items = shared_path("qti-samples", "qti21-qtiworks", "items")
     files = {n: (items / n).read_bytes() for n in ("choice_multiple.xml", "choice_multiple_chocolade.xml", "choice.xml",
                                                    "images/sign.png")}
     bank = read_qti_files(files, "ref.zip")
-    assert [u.unit.id for u in bank.units] == ["choice"]
-    failed = {p.file: p.message for p in bank.problems}
-    assert "{H} scores 1 and {H, He, O} scores 0" in failed["ref.zip:choice_multiple.xml"]
-    chocolade = failed["ref.zip:choice_multiple_chocolade.xml"]
-    assert "2 different answers" in chocolade and "one key" in chocolade
+    # both files name their item "choiceMultiple": the units take the files' names
+    assert [u.unit.id for u in bank.units] == ["choice", "choice_multiple", "choice_multiple_chocolade"]
+    assert bank.problems == []
+    water = bank.units[1].unit.items[0]
+    assert isinstance(water, MultipleChoice) and water.key == ["H", "O"] and water.max_score == 2
+    assert water.weights is not None and water.weights.points == {"H": 1, "O": 1, "Cl": -1, "He": -2, "C": -2, "N": -2}
+    # chocolate milk: no mapping, two answers that each score 1 (the stove and the microwave)
+    milk = bank.units[2].unit.items[0]
+    stove = [f"C{n:02d}" for n in range(1, 11)]
+    microwave = ["C11", "C05", "C06", "C07", "C08", "C12", "C13", "C14"]
+    assert isinstance(milk, MultipleChoice) and milk.key == stove and milk.also_correct == [microwave]
+    assert score_response(milk, stove) == score_response(milk, list(reversed(microwave))) == 1
+    assert score_response(milk, stove[:-1]) == score_response(milk, [*microwave, "C01"]) == 0
 
 
 def test_the_rules_are_checked_for_every_answer() -> None:
@@ -246,3 +293,76 @@ def test_partial_credit_exports_as_qti_that_scores_as_the_bank(test_bank: Loaded
             assert exported_score(xml, [f"{s} {c}" for s, c in response.items()]) == score_response(table, response)
     back = read_qti_files(files, "partial.zip")
     assert back.problems == [] and back.units[0].unit.items == [multiple, table]
+
+
+def weighted_items() -> tuple[MultipleChoice, ComplexChoice]:
+    multiple = MultipleChoice.model_validate({
+        "id": "W-1", "type": "multiple_choice", "prompt": {"zh-TW": "哪些？", "en": "Which?"},
+        "process": "evaluate_information", "key": ["A", "B"],
+        "options": [{"id": o, "text": {"zh-TW": o, "en": o}} for o in OPTIONS],
+        "weights": {"points": {"A": 2, "B": 1, "C": -1, "D": 0, "E": -2}, "upper": 2}})
+    table = ComplexChoice.model_validate({
+        "id": "W-2", "type": "complex_choice", "prompt": {"zh-TW": "是否？", "en": "Yes or no?"},
+        "process": "evaluate_information", "key": {"S1": "Y", "S2": "N", "S3": "Y"},
+        "statements": [{"id": s, "text": {"zh-TW": s, "en": s}} for s in ("S1", "S2", "S3")],
+        "choices": [{"id": "Y", "text": {"zh-TW": "是", "en": "Yes"}}, {"id": "N", "text": {"zh-TW": "否", "en": "No"}}],
+        "weights": {"points": {"S1": {"Y": 2, "N": -1}, "S2": {"N": 1}, "S3": {"Y": 1, "N": -1}}}})
+    return multiple, table
+
+
+def player_score(xml: bytes, chosen: list[str]) -> float:
+    """Our export's processing for weights, evaluated as a player does: 0 without an answer, else
+    map-response (the mapping's entries, default, bounds)."""
+    root = etree.fromstring(xml)
+    rp = root.find("q:qti-response-processing", NS)
+    branch = rp.find("q:qti-response-condition/q:qti-response-if", NS)
+    assert branch.find("q:qti-is-null/q:qti-variable", NS).get("identifier") == "RESPONSE"
+    assert rp.find("q:qti-response-condition/q:qti-response-else/q:qti-set-outcome-value/q:qti-map-response",
+                   NS) is not None
+    return qti_mapped_score(xml, chosen) if chosen else 0.0
+
+
+def test_weights_export_as_a_valid_mapping_that_scores_as_the_bank_and_come_back(test_bank: LoadedBank) -> None:
+    from itembank.qti.validate import validate_files
+    unit = test_bank.units[0]
+    multiple, table = weighted_items()
+    assert multiple.max_score == 2 and table.max_score == 4
+    changed = unit.unit.model_copy(update={"items": [multiple, table]})
+    files = package_files([changed], {changed.id: unit.images})
+    assert validate_files(files, shared_path("qti-samples", "xsd", "qti-v3p0p1")) == []
+    for lang in ("zh-TW", "en"):
+        xml = files[f"items/W-1.{lang}.xml"]
+        assert b'upper-bound="2"' in xml and b'lower-bound="0"' in xml and b'normal-maximum="2"' in xml
+        for chosen in all_choices():
+            assert player_score(xml, chosen) == score_response(multiple, chosen), chosen
+        xml = files[f"items/W-2.{lang}.xml"]
+        assert b"upper-bound" not in xml and b'<qti-map-entry map-key="S2 N" mapped-value="1"/>' in xml
+        for picks in itertools.product(["Y", "N", None], repeat=3):
+            response = {s: c for s, c in zip(("S1", "S2", "S3"), picks, strict=True) if c is not None}
+            pairs = [f"{s} {c}" for s, c in response.items()]
+            assert player_score(xml, pairs) == score_response(table, response), response
+    back = read_qti_files(files, "weights.zip")
+    assert back.problems == [] and back.units[0].unit.items == [multiple, table]
+
+
+def test_every_reference_item_of_a_supported_type_imports_in_one_package(tmp_path: object) -> None:
+    """The QTI 2.1 reference items in one package: every item of a type the bank has imports (the
+    mapped ones with their weights); the rest are refusals naming file, line and element, and
+    --skip-unmapped imports the others."""
+    from itembank.qti import read_qti_package
+    from tests.itembank.qti.test_package import folder_files, zipped
+    bank = read_qti_package(zipped(folder_files("qti21-qtiworks", "items")), "reference.zip")
+    imported = {u.file.split(":", 1)[1] for u in bank.units}
+    assert imported == {"choice.xml", "choice_fixed.xml", "choice_multiple.xml", "choice_multiple_chocolade.xml",
+                        "extended_text.xml", "feedback.xml",
+                        "gap_match.xml", "inline_choice.xml", "language/qcyril2gV2.xml", "order.xml", "text_entry.xml"}
+    refused = {p.file.split(":", 1)[1]: p for p in bank.problems}
+    assert set(refused) == {"associate.xml", "hotspot.xml", "hottext.xml",
+                            "language/habenprompt.xml", "language/pburg1g.xml", "likert.xml", "match.xml",
+                            "template.xml", "towns.xml"}
+    for problem in bank.problems:
+        assert problem.line > 0 and problem.message.startswith("<qti-"), problem
+    for loaded in bank.units:
+        for item in loaded.unit.items:
+            for part in [*getattr(item, "options", []), *getattr(item, "statements", [])]:
+                assert "Yes." not in part.text.en  # no feedback in option texts

@@ -182,16 +182,18 @@ def test_qti21_reference_items(tmp_path: Path) -> None:
     assert mapped == {
         "choice": "single_choice", "choice_fixed": "single_choice", "feedback": "single_choice",
         "qcyril2gV2": "single_choice", "textEntry": "short_response", "extendedText": "open_response",
-        "inlineChoice": "single_choice",
+        "inlineChoice": "single_choice", "choice_multiple": "multiple_choice", "gapMatch": "complex_choice",
+        "choice_multiple_chocolade": "multiple_choice",
+        "order": "order",
     }
     failed = {p.file.split(":", 1)[1]: p.message for p in bank.problems}
-    assert set(failed) == {"associate.xml", "gap_match.xml", "hotspot.xml", "hottext.xml", "order.xml", "likert.xml", "choice_multiple_chocolade.xml", "template.xml", "towns.xml",
-                           "language/habenprompt.xml", "language/pburg1g.xml", "choice_multiple.xml", "match.xml"}
+    assert set(failed) == {"associate.xml", "hotspot.xml", "hottext.xml", "likert.xml",
+                           "template.xml", "towns.xml",
+                           "language/habenprompt.xml", "language/pburg1g.xml", "match.xml"}
     assert "qti-hotspot-interaction has no item type" in failed["hotspot.xml"]
     # mapped scoring the bank's rules cannot say is refused, never flattened (test_mapped_scoring.py)
-    assert "mapped scoring cannot be kept" in failed["choice_multiple.xml"]
-    assert "mapped scoring cannot be kept" in failed["match.xml"]
-    assert "2 different answers" in failed["choice_multiple_chocolade.xml"]
+    # mapped scoring: choice_multiple and gap_match keep their mappings as weights (test_mapped_scoring.py)
+    assert "mapped scoring cannot be kept" in failed["match.xml"] and "fractions of a point" in failed["match.xml"]
     assert "need a key" in failed["likert.xml"]
     assert "exactly one per statement" in failed["towns.xml"]
     assert "interactions" in failed["language/habenprompt.xml"]
@@ -206,9 +208,9 @@ def test_qti21_reference_items(tmp_path: Path) -> None:
     inline = next(u.unit.items[0] for u in bank.units if u.unit.id == "inlineChoice")
     assert [o.text.en for o in inline.options] == ["Gloucester", "Lancaster", "York"] and inline.key == "Y"
     assert "> Made glorious summer by this sun of _____;  \n" in inline.prompt.en
-    assert "rewrite it as a complex_choice" in failed["order.xml"] and "--skip-unmapped" in failed["order.xml"]
-    # a gap match is a complex choice, but this one's mapping takes a point for a wrong gap
-    assert "mapped scoring cannot be kept" in failed["gap_match.xml"] and "default-value 0" in failed["gap_match.xml"]
+    assert "rewrite it as a complex_choice" in failed["associate.xml"] and "--skip-unmapped" in failed["associate.xml"]
+    gap = next(u.unit.items[0] for u in bank.units if u.unit.id == "gapMatch")
+    assert gap.max_score == 3 and gap.weights is not None and gap.weights.points["G2"]["Su"] == 2
 
 
 def test_qti3_kennisnet_items() -> None:
@@ -293,4 +295,4 @@ def test_commands_export_and_import(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 1 and "hotspot.xml" in result.output and "nothing was changed" in result.output
     result = runner.invoke(main, ["import-qti", str(samples), "--skip-unmapped"])
     assert result.exit_code == 0, result.output
-    assert "7 new units" in result.output and "skipped:" in result.output
+    assert "11 new units" in result.output and "skipped:" in result.output

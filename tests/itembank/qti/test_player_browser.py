@@ -2,10 +2,12 @@
 installed from the npm registry into a cache folder outside the repository on first use) renders
 exported items of every type in both languages in headless Chromium; each item is answered with the
 bank's key and with wrong answers (numeric tolerance, full-width and the-number-inside-another), and
-the player's SCORE must equal the bank's score.  No registry, no npm: the test fails, never skips."""
+the player's SCORE must equal the bank's score; items with weights (mapped scoring) are answered in
+every way there is, and the order item with its key, a swap, the listed order and an unfinished one.  No registry, no npm: the test fails, never skips."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -15,15 +17,18 @@ from itembank.bank.schema import (
     ComplexChoice,
     MultipleChoice,
     OpenResponse,
+    Order,
     ShortResponse,
     SingleChoice,
 )
 from itembank.bank.validation import load_bank
 from itembank.delivery.scoring import score_response
-from itembank.qti import package_files
+from itembank.qti import package_files, read_qti_files
 from itembank.qti.names import qti_id
 from tests.browser import launch_chromium
-from tests.conftest import TEST_UNITS
+from tests.conftest import TEST_UNITS, shared_path
+from tests.itembank.qti.test_mapped_scoring import weighted_items
+from tests.itembank.qti.test_order import order_item
 from tests.npm_cache import npm_package
 
 PLAYER = "@citolab/qti-components"
@@ -61,14 +66,25 @@ window.ready = true;
 
 
 def answers(item: Any) -> list[Any]:
-    """The bank's key and wrong answers, as the player's response values (QTI identifiers)."""
+    """The bank's key and wrong answers, as the player's response values (QTI identifiers); every
+    answer there is to an item with weights."""
+    if isinstance(item, MultipleChoice) and item.weights is not None:
+        ids = [qti_id(o.id) for o in item.options]
+        return [list(c) for n in range(len(ids) + 1) for c in itertools.combinations(ids, n)]
+    if isinstance(item, ComplexChoice) and item.weights is not None:
+        rows = [[None, *(f"{qti_id(s.id)} {qti_id(c.id)}" for c in item.choices)] for s in item.statements]
+        return [[p for p in picks if p] for picks in itertools.product(*rows)]
+    if isinstance(item, Order):
+        key = [qti_id(k) for k in item.key]
+        return [key, [key[1], key[0], *key[2:]], [qti_id(o.id) for o in item.options], key[:-1]]
     if isinstance(item, SingleChoice):
         wrong = next(o.id for o in item.options if o.id != item.key)
         return [qti_id(item.key), qti_id(wrong)]
     if isinstance(item, MultipleChoice):
         key = [qti_id(k) for k in item.key]
         other = next(qti_id(o.id) for o in item.options if o.id not in item.key)
-        return [key, [*key, other], key[:-1], [other]]
+        alternatives = [[qti_id(k) for k in a] for a in item.also_correct]  # other correct answers
+        return [key, [*key, other], key[:-1], [other], *alternatives, *([[*a[:-1]] for a in alternatives])]
     if isinstance(item, ComplexChoice):
         right = [f"{qti_id(s)} {qti_id(c)}" for s, c in item.key.items()]
         choices = [c.id for c in item.choices]
@@ -94,7 +110,7 @@ def bank_response(item: Any, answer: Any) -> Any:
         return x[1:] if x.startswith("_") and x[1:2].isdigit() else x
     if isinstance(item, SingleChoice):
         return bid(answer)
-    if isinstance(item, MultipleChoice):
+    if isinstance(item, MultipleChoice | Order):
         return [bid(x) for x in answer]
     if isinstance(item, ComplexChoice):
         return {bid(p.split()[0]): bid(p.split()[1]) for p in answer}
@@ -108,10 +124,27 @@ def test_an_independent_qti_player_scores_exported_items_as_the_bank() -> None:
     # every unit of the test bank (every item type) and the bank's short answers with tolerances
     units = [u for u in source.units if u.unit.id.startswith("T-") or any(
         isinstance(i, ShortResponse) and i.numeric is not None and i.numeric.tolerance > 0 for i in u.unit.items)]
-    files = package_files([u.unit for u in units], {u.unit.id: u.images for u in units})
+    # items with weights: made here, and the IMS reference items whose mappings import as weights
+    multiple, table = weighted_items()
+    first = units[0].unit
+    # a numeric answer with a tolerance (the demo bank has none since its second edition): the
+    # key, inside and outside the tolerance, full-width digits, the number inside another
+    numeric = ShortResponse.model_validate({
+        "id": "W-NUM", "type": "short_response", "process": "evaluate_information",
+        "prompt": {"zh-TW": "大約是多少公尺？", "en": "About how many metres?"},
+        "accepted": {"zh-TW": ["120"], "en": ["120"]}, "numeric": {"value": 120.0, "tolerance": 2.5}})
+    weighted = [first.model_copy(update={"id": "W-UNIT", "items": [multiple, table, order_item(), numeric]})]
+    reference = shared_path("qti-samples", "qti21-qtiworks", "items")
+    imported = read_qti_files({n: (reference / n).read_bytes() for n in ("choice_multiple.xml", "gap_match.xml",
+                                                                       "choice_multiple_chocolade.xml")},
+                              "reference.zip")
+    assert imported.problems == []
+    weighted += [u.unit for u in imported.units]
+    files = package_files([*(u.unit for u in units), *weighted],
+                          {**{u.unit.id: u.images for u in units}, "W-UNIT": units[0].images})
     from playwright.sync_api import sync_playwright
 
-    compared = agreed = 0
+    compared = agreed = weighted_compared = 0
     rendered: dict[str, int] = {}
     disagreements: list[str] = []
     with sync_playwright() as pw:
@@ -135,8 +168,8 @@ def test_an_independent_qti_player_scores_exported_items_as_the_bank() -> None:
         page.route("**/*", serve)
         page.goto(f"{BASE}/")
         page.wait_for_function("window.ready === true")
-        for loaded in units:
-            for item in loaded.unit.items:
+        for unit in [*(u.unit for u in units), *weighted]:
+            for item in unit.items:
                 for lang in ("zh-TW", "en"):
                     path = f"items/{item.id}.{lang}.xml"
                     interactions = page.evaluate("([p, x]) => playItem(p, x)", [path, files[path].decode()])
@@ -145,6 +178,7 @@ def test_an_independent_qti_player_scores_exported_items_as_the_bank() -> None:
                     if isinstance(item, OpenResponse):
                         continue  # scored by human coders in the bank and in QTI (external-scored)
                     for answer in answers(item):
+                        weighted_compared += getattr(item, "weights", None) is not None
                         bank = score_response(item, bank_response(item, answer))
                         player = page.evaluate("(r) => scoreItem(r)", answer)
                         compared += 1
@@ -156,6 +190,7 @@ def test_an_independent_qti_player_scores_exported_items_as_the_bank() -> None:
         browser.close()
     print(f"player vs bank: {agreed}/{compared} answers agree; rendered {rendered}")
     assert set(rendered) == {"single_choice", "multiple_choice", "complex_choice", "short_response",
-                             "open_response"}
+                             "open_response", "order"}
     assert disagreements == []
     assert compared > 300
+    assert weighted_compared == 2 * (32 + 27 + 64 + 25)  # every answer to the items with weights, both languages
