@@ -129,7 +129,7 @@ def report_command(
             bg.require(conditioning, "--condition-on")
             names = [group_col] + [c for c in conditioning if c != group_col]
             x, x_names = design_matrix(
-                {n: [bg.cells[n][int(r)] for r in rows] for n in names}
+                {n: [bg.cells[n][int(r)] for r in rows] for n in names}, categorical=[group_col]
             )
         else:
             x, x_names = None, []

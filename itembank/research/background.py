@@ -113,9 +113,15 @@ def read_background(path: str | Path) -> Background:
     """Read BACKGROUND.csv (UTF-8, header with ``person_id``, one row per student)."""
     name = str(path)
     try:
-        text = checked_text(Path(path).read_bytes(), name)
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise DataFileError.at(name, 0, 0, f"cannot read the file: {exc.strerror}") from exc
+    return parse_background(data, name)
+
+
+def parse_background(data: bytes | str, name: str) -> Background:
+    """Parse the text of a BACKGROUND.csv-like file (an upload); problems name ``name``."""
+    text = checked_text(data, name)
     reader = csv.reader(text.splitlines(keepends=True))
     try:
         rows = [(reader.line_num, r) for r in reader]
@@ -175,11 +181,13 @@ def _is_numeric(values: Sequence[str]) -> bool:
 
 
 def design_matrix(
-    columns: dict[str, Sequence[str]], *, max_columns: int = 40
+    columns: dict[str, Sequence[str]], *, max_columns: int = 40,
+    categorical: Sequence[str] = (),
 ) -> tuple[np.ndarray, list[str]]:
     """The population model's X (N, P) with names: a constant, then per column either the value
     (numeric columns; a blank is the column mean plus a 0/1 ``missing`` indicator) or one dummy
-    per level but the first (text columns; blank is a level of its own).  More than
+    per level but the first (text columns and the ``categorical`` ones, e.g. the reported
+    groups, whose codes may look like numbers; blank is a level of its own).  More than
     ``max_columns`` columns besides the first named column are replaced by their principal
     components explaining 95% of the variance (irt.latent_regression.principal_components)."""
     from irt.latent_regression import principal_components
@@ -190,7 +198,7 @@ def design_matrix(
     labels: list[str] = []
     for name in names:
         values = list(columns[name])
-        if _is_numeric(values):
+        if name not in categorical and _is_numeric(values):
             x = np.array([float(v) if v != "" else np.nan for v in values])
             miss = np.isnan(x)
             x[miss] = float(np.nanmean(x))

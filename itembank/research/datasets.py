@@ -2,8 +2,9 @@
 of a test's online sessions, the response matrix of any selection, and CSV exports.
 
 Upload format: ``person_id``, then any of the background columns ``city, school, class, grade,
-language, gender, window`` (and ``booklet``, ignored), then one column per item id of the bank;
-integer scores from 0, blank = not administered.  An upload with an unknown item, a score above an
+language, gender, window`` (and ``booklet``, ignored), the survey design columns ``weight``,
+``stratum``, ``psu`` or ``repwt1`` … ``repwtG`` (:mod:`.dataset_design`), then one column per
+item id of the bank; integer scores from 0, blank = not administered.  An upload with an unknown item, a score above an
 item's maximum, a duplicate person or any cell that :func:`itembank.bank.responses_csv.read_responses`
 refuses is refused as a whole with FILE:ROW:COLUMN problems, and nothing is stored.
 """
@@ -27,9 +28,12 @@ from itembank.bank.models import Item, ItemVersion, UnitVersion
 from itembank.bank.responses_csv import PERSON_ID, read_responses
 from itembank.delivery.models import Response as SessionResponse
 from itembank.delivery.models import TestSession
-from itembank.errors import DataFileError, Problem
+from itembank.delivery.practice import not_practice, practice_test_ids
+from itembank.errors import DataFileError, ItembankError, Problem
 from itembank.orgs.models import City, School, SchoolClass, Student
 
+from . import dataset_design
+from .background import Background
 from .models import Dataset, DatasetPerson, DatasetResponse
 from .scope import Scope, restrict_dataset_persons, scope_for
 
@@ -70,7 +74,9 @@ def _read_upload(data: bytes, filename: str) -> tuple[Any, list[str], list[str],
     first = next(csv.reader(io.StringIO(text)), [])
     header = [h.strip() for h in first]
     background = [h for h in header if h in BACKGROUND_COLUMNS]
-    extras = [*background, *(h for h in header if h in IGNORED_COLUMNS)]
+    design, replicates = dataset_design.design_columns(header)
+    extras = [*background, *design, *replicates,
+              *(h for h in header if h in IGNORED_COLUMNS)]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.csv"
         path.write_text(text, encoding="utf-8")
@@ -92,9 +98,11 @@ def upload_dataset(
     name: str,
     window: str | None = None,
     created_by: int | None = None,
+    replicates: str = "brr-fay",
 ) -> Dataset:
     """Check and store an uploaded wide CSV in the caller's transaction (raise DataFileError
-    listing every problem; nothing is added then)."""
+    listing every problem; nothing is added then).  ``replicates``: how design columns make
+    replicates ("jk2" or "brr-fay", built from stratum and psu or read from repwt columns)."""
     try:
         parsed, header, background, rows = _read_upload(data, filename)
     except UnicodeDecodeError as exc:
@@ -120,6 +128,22 @@ def upload_dataset(
         raise DataFileError(problems)
     columns = {h: k for k, h in enumerate(header)}
     by_line = {i + 1: r for i, r in enumerate(rows)}
+
+    def cell(line: int, column: str) -> str:
+        fields = by_line[line]
+        return fields[columns[column]].strip() if columns[column] < len(fields) else ""
+
+    design = None
+    design_names, replicate_columns = dataset_design.design_columns(header)
+    if design_names or replicate_columns:
+        names = {*design_names, *replicate_columns}
+        # the file's whole header, so that problems name the file's column numbers
+        bg = Background(filename, list(parsed.person_ids), header,
+                        {h: [cell(line, h) for line in parsed.lines] for h in names},
+                        list(parsed.lines))
+        schools = [cell(line, "school") or None if "school" in columns else None
+                   for line in parsed.lines]
+        design = dataset_design.parse_design(bg, replicates, schools=schools, source="upload")
     dataset = Dataset(
         name=name,
         source="upload",
@@ -139,6 +163,10 @@ def upload_dataset(
             value = fields[columns[column]].strip() if columns[column] < len(fields) else ""
             row[_FIELD.get(column, column)] = value or (row.get(column) if column == "window" else None)
         person_rows.append(row)
+    if design is not None:
+        for row, values in zip(person_rows, dataset_design.person_values(design), strict=True):
+            row.update(values)
+        dataset_design.mark_dataset(dataset, design)
     version_ids: dict[str, int | None] = {i: versions[i].id for i in parsed.item_ids}
     _store(session, dataset, person_rows, parsed.item_ids, parsed.scores, version_ids)
     return dataset
@@ -178,11 +206,24 @@ def _store(
         session.execute(insert(DatasetResponse), out[start : start + 20_000])
 
 
+class PracticeTestError(ItembankError):
+    """A practice test's sessions are asked for as research data; they never are."""
+
+    def __init__(self, test_id: str) -> None:
+        super().__init__(f"test {test_id!r} is a practice test: its sessions show students the keys "
+                         "and never enter research data")
+        self.test_id = test_id
+
+
 def _sessions_rows(
     session: Session, test_id: str
 ) -> tuple[list[dict[str, Any]], list[str], np.ndarray, np.ndarray]:
     """Persons (one per session, background from the roster, window = the month it started),
-    item ids, scores (N, J) and the item versions delivered (N, J) of a test's sessions."""
+    item ids, scores (N, J) and the item versions delivered (N, J) of a test's sessions.
+    PracticeTestError for a practice test (and its rows are left out of every query anyway)."""
+    if test_id in practice_test_ids(session):
+        raise PracticeTestError(test_id)
+    research = not_practice()
     # columns, not entities: 5,000 sessions as ORM objects (five per row) cost most of a report
     stmt = (
         select(TestSession.id, TestSession.language, TestSession.started_at, Student.grade,
@@ -192,7 +233,7 @@ def _sessions_rows(
         .outerjoin(School, Student.school_id == School.id)
         .outerjoin(City, School.city_id == City.id)
         .outerjoin(SchoolClass, TestSession.class_id == SchoolClass.id)
-        .where(TestSession.test_id == test_id)
+        .where(TestSession.test_id == test_id, research)
         .order_by(TestSession.started_at, TestSession.id)
     )
     sessions = session.execute(stmt).all()
@@ -200,7 +241,7 @@ def _sessions_rows(
         select(SessionResponse.session_id, SessionResponse.item_id,
                SessionResponse.item_version_id, SessionResponse.score)
         .join(TestSession, SessionResponse.session_id == TestSession.id)
-        .where(TestSession.test_id == test_id, SessionResponse.score.is_not(None))
+        .where(TestSession.test_id == test_id, SessionResponse.score.is_not(None), research)
     ).all()
     item_ids = sorted({r.item_id for r in responses})
     col = {i: k for k, i in enumerate(item_ids)}

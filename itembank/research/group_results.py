@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from itembank.delivery import scope as session_scope
 from itembank.delivery.models import TestSession
+from itembank.delivery.practice import not_practice
 from itembank.orgs.models import School, SchoolClass
 from itembank.orgs.scope import Viewer
 
@@ -29,6 +30,7 @@ def protection(db: Session, user: Viewer, *, test_id: str, min_group_size: int) 
             TestSession.test_id == test_id,
             TestSession.status.in_(session_scope.FINISHED_STATUSES),
             TestSession.scale_score.is_not(None),
+            not_practice(),  # practice sessions are never results
         )
     )
     persons = [

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -28,6 +29,7 @@ from itembank.bank.models import utcnow
 from itembank.db import Base
 
 BACKGROUND = ("city", "school", "class", "grade", "language", "gender")
+REPLICATE_METHODS = ("jk2", "brr-fay", "given")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 CODE_KINDS = ("first", "second", "final")
 
@@ -35,10 +37,18 @@ CODE_KINDS = ("first", "second", "final")
 # -- data sets ----------------------------------------------------------------------------------
 class Dataset(Base):
     """A set of scored responses: an uploaded file (paper tests, other systems) or a snapshot of
-    a test's online sessions.  ``window`` labels the test window (e.g. ``2026-05``) for trends."""
+    a test's online sessions.  ``window`` labels the test window (e.g. ``2026-05``) for trends.
+
+    A data set with a survey design has ``replicate_method`` ("jk2", "brr-fay" built by the app
+    from stratum and school, or "given": uploaded replicate weights), the G variance factors c_g
+    in ``replicate_factors`` and how the design was given in ``survey_design``; the weights are
+    on its persons.  ``printed_design_id``: the printed booklet design of a paper data set."""
 
     __tablename__ = "datasets"
-    __table_args__ = (CheckConstraint("source IN ('upload', 'sessions')", name="source"),)
+    __table_args__ = (
+        CheckConstraint("source IN ('upload', 'sessions')", name="source"),
+        CheckConstraint("replicate_method IN ('jk2', 'brr-fay', 'given')", name="replicate_method"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -50,6 +60,10 @@ class Dataset(Base):
     n_responses: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    printed_design_id: Mapped[int | None] = mapped_column(ForeignKey("printed_designs.id"), index=True)
+    replicate_method: Mapped[str | None] = mapped_column(String(16))
+    replicate_factors: Mapped[list[float] | None] = mapped_column(JSON)
+    survey_design: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     persons: Mapped[list[DatasetPerson]] = relationship(
         back_populates="dataset", cascade="all, delete-orphan", passive_deletes=True
@@ -57,7 +71,9 @@ class Dataset(Base):
 
 
 class DatasetPerson(Base):
-    """One person of a data set with the background columns of the file (codes as given)."""
+    """One person of a data set with the background columns of the file (codes as given) and,
+    when the data set has a survey design, the final weight, stratum, school (``psu``) and the
+    replicate weights as one list (one row per person keeps a 5,000 × 80 matrix one query)."""
 
     __tablename__ = "dataset_persons"
     __table_args__ = (UniqueConstraint("dataset_id", "person_id"),)
@@ -72,6 +88,10 @@ class DatasetPerson(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     gender: Mapped[str | None] = mapped_column(String(16))
     window: Mapped[str | None] = mapped_column(String(32))
+    weight: Mapped[float | None] = mapped_column(Float)
+    stratum: Mapped[str | None] = mapped_column(String(64))
+    psu: Mapped[str | None] = mapped_column(String(64))
+    replicate_weights: Mapped[list[float] | None] = mapped_column(JSON)
 
     dataset: Mapped[Dataset] = relationship(back_populates="persons")
 
@@ -149,6 +169,23 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class JobFile(Base):
+    """A file a job produced (e.g. the ZIP of a booklet set), kept in the database so that every
+    web host serves it, whichever worker wrote it; one per (job, name), a retry replaces it.
+    The worker deletes files older than ``Settings.job_file_days`` (:func:`.jobs.purge_files`)."""
+
+    __tablename__ = "job_files"
+    __table_args__ = (UniqueConstraint("job_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
 # -- calibration runs and publications ----------------------------------------------------------
 class CalibrationRun(Base):
     """A calibration asked for in the web app: its settings, and the result its job wrote
@@ -211,6 +248,7 @@ __all__ = [
     "Job",
     "PlotCache",
     "Publication",
+    "REPLICATE_METHODS",
     "ResearchSetting",
     "ResponseCode",
 ]

@@ -1,50 +1,52 @@
-"""Learning-outcome reports: group means on the reporting scale with standard errors from
-plausible values, the share of students at each proficiency level, trends across test windows,
-and each student's score with its SE and level.
+"""Learning-outcome reports: group means and SDs on the reporting scale, the share of students
+at each proficiency level, differences between groups, trends across test windows — each with
+its standard error and 95% interval — and each student's score with its SE and level.
 
-Plausible values (Mislevy 1991) are drawn from each student's posterior with a prior conditioned
-on the student's reporting cell (group × window): the cell's normal N(μ_g, σ_g²) is estimated by
-marginal maximum likelihood (EM over the posterior moments) with the item parameters fixed, so
-that group means are not shrunk towards the overall mean as they would be with one common prior.
-
-Standard errors follow Rubin's rules over the M plausible values (OECD 2009, PISA Data Analysis
-Manual, ch. 8): U = mean of the within-PV sampling variances, B = variance of the M
-estimates, V = U + (1 + 1/M)·B — the code of ``itembank report`` (irt.survey_estimates).  U
-comes from the replicate design passed in (:mod:`.survey_design`), else from a random-group
-jackknife (Kott 2001), i.e. assumes simple random sampling; the page says so.  A group with fewer students than
-the minimum group size is suppressed (no figures, no n), and so is every group that would let
-it be computed by difference (:mod:`.disclosure`, over every grouping and window of the same
-students, whichever grouping is asked for).
+The figures are computed by the code of ``itembank report`` (:mod:`.survey_report`): plausible
+values (Mislevy 1991) from the population model θ ~ N(Γᵀx, σ²) (irt.latent_regression) with x
+the dummies of the reported grouping and of the test window, so that group means and trends are
+not shrunk towards the overall mean; every statistic is computed with the final weight and each
+replicate weight for each plausible value, and the sampling variance averaged over plausible
+values is combined with the imputation variance by Rubin's rules (OECD 2009, PISA Data Analysis
+Manual, ch. 8; :mod:`irt.survey_estimates`).  The replicates are the data set's stored design
+(:mod:`.dataset_design`); without one, a random-group jackknife, i.e. the SEs assume simple random
+sampling, and the page says so.  A group with fewer students than the minimum group size is
+suppressed (no figures, no n), and so is every group that would let it be computed by difference
+(:mod:`.disclosure`, over every grouping and window of the same students, whichever grouping is
+asked for); differences are shown only between published groups.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 import numpy as np
 
-from irt import survey_estimates
 from irt.models import ItemParameters as IrtParameters
-from irt.models import log_likelihood
 from irt.replicates import ReplicateDesign, random_groups
 from irt.reporting import ProficiencyLevels, ReportingScale
 from irt.reporting import from_dict as reporting_from_dict
-from irt.scoring import eap, plausible_values
+from irt.scoring import eap
 from itembank.delivery.cat_config import DEFAULT_REPORTING
 
+from .background import design_matrix
 from .datasets import Matrix
 from .disclosure import Protection, cells_by, protect
 from .scope import Scope
+from .survey_report import SRS_NOTE, difference_of_means, figures, scale_plausible_values
 
 GROUPINGS = ("city", "school", "class", "grade", "language", "gender")
 N_PV = 5
+MAX_DIFFERENCE_GROUPS = 20  # pairwise differences of at most 20 groups (190 pairs)
 
 
 @dataclass(frozen=True)
 class GroupRow:
-    """One group (or group × window): n students; None figures (and n) when suppressed."""
+    """One group (or group × window): n students; None figures (and n) when suppressed.
+    Intervals are (low, high) 95% intervals."""
 
     group: str
     window: str | None
@@ -54,6 +56,23 @@ class GroupRow:
     se: float | None = None
     level_shares: list[float] | None = None  # per level, percent
     level_se: list[float] | None = None
+    ci: tuple[float, float] | None = None
+    sd: float | None = None
+    se_sd: float | None = None
+    sd_ci: tuple[float, float] | None = None
+    level_ci: list[tuple[float, float]] | None = None
+
+
+@dataclass(frozen=True)
+class DifferenceRow:
+    """Mean of group a − mean of group b with its SE, 95% interval and significance (5%)."""
+
+    group_a: str
+    group_b: str
+    difference: float
+    se: float
+    ci: tuple[float, float]
+    significant: bool
 
 
 @dataclass(frozen=True)
@@ -78,9 +97,16 @@ class Report:
     n_items: int
     min_group_size: int
     overall: GroupRow | None = None
-    # no sampling design is stored with data sets or tests: SEs assume simple random sampling
+    # True: no sampling design with replicates: SEs assume simple random sampling
     srs_only: bool = True
     notes: list[str] = field(default_factory=list)
+    differences: list[DifferenceRow] = field(default_factory=list)
+    differences_omitted: bool = False  # more than MAX_DIFFERENCE_GROUPS published groups
+    method: str = "srs-groups"  # "jk2", "brr-fay", "given" or "srs-groups"
+    n_replicates: int = 0
+    n_pv: int = N_PV
+    conditioned_on: list[str] = field(default_factory=list)
+    seed: int = 0
 
 
 def rubin(estimates: np.ndarray, sampling_variances: np.ndarray) -> tuple[float, float]:
@@ -92,70 +118,41 @@ def rubin(estimates: np.ndarray, sampling_variances: np.ndarray) -> tuple[float,
     return float(est.mean()), float(np.sqrt(u + (1.0 + 1.0 / m) * b))
 
 
-def cell_priors(
-    params: IrtParameters, scores: np.ndarray, cells: np.ndarray, *, mean: float, sd: float,
-    n_iter: int = 50,
-) -> dict[Any, tuple[float, float]]:
-    """Per cell, (μ, σ) of a normal population estimated by EM with item parameters fixed.
-    scores: (N, J), cells: (N,) labels."""
-    nodes = np.linspace(mean - 6 * sd, mean + 6 * sd, 121)
-    loglik = log_likelihood(params, scores, nodes)  # (N, Q)
-    loglik -= loglik.max(axis=1, keepdims=True)
-    lik = np.exp(loglik)
-    out: dict[Any, tuple[float, float]] = {}
-    powers = np.stack([np.ones_like(nodes), nodes, nodes**2])  # (3, Q)
-    for cell in np.unique(cells):
-        rows = lik[cells == cell]
-        mu, sigma = mean, sd
-        for _ in range(n_iter):
-            prior = np.exp(-0.5 * ((nodes - mu) / sigma) ** 2)
-            # each person's posterior mass, first and second moment in one product (n, 3)
-            moments = rows @ (powers * prior[None, :]).T
-            m1 = moments[:, 1] / moments[:, 0]
-            m2 = moments[:, 2] / moments[:, 0]
-            new_mu = float(m1.mean())
-            new_sigma = float(np.sqrt(max(m2.mean() - new_mu**2, 1e-4)))
-            done = abs(new_mu - mu) < 1e-5 and abs(new_sigma - sigma) < 1e-5
-            mu, sigma = new_mu, min(max(new_sigma, 0.05 * sd), 3 * sd)
-            if done:
-                break
-        out[cell] = (mu, sigma)
-    return out
-
-
-def draw_plausible_values(
-    params: IrtParameters, scores: np.ndarray, cells: np.ndarray, n_pv: int,
-    rng: np.random.Generator, *, mean: float = 0.0, sd: float = 1.0,
-) -> np.ndarray:
-    """(N, n_pv) θ plausible values, each cell with its own estimated normal prior."""
-    priors = cell_priors(params, scores, cells, mean=mean, sd=sd)
-    pv = np.empty((scores.shape[0], n_pv))
-    for cell, (mu, sigma) in priors.items():
-        rows = cells == cell
-        pv[rows] = plausible_values(params, scores[rows], n_pv, rng, prior_mean=mu, prior_sd=sigma)
-    return pv
-
-
 def summarise(
     label: str, window: str | None, scale_pv: np.ndarray, levels: ProficiencyLevels | None,
-    min_size: int, design: ReplicateDesign | None = None,
+    min_size: int, design: ReplicateDesign,
 ) -> GroupRow:
-    """Mean, SE and level shares of one group's (n, M) scale-score PVs, with the SEs of
-    ``itembank report`` (irt.survey_estimates: replicate variance + Rubin's rules); ``design``
-    are the group's rows of the replicate design (default: random groups, i.e. simple random
-    sampling)."""
+    """Mean, SD and level shares of one group's (n, M) scale-score PVs with their SEs and
+    intervals, by :func:`.survey_report.figures` (the code of ``itembank report``); ``design``
+    are the group's rows of the replicate design."""
     n = scale_pv.shape[0]
     if n < max(min_size, 2):
         return GroupRow(label, window, None, True)
-    if design is None:
-        design = random_groups(None, n, np.random.default_rng(n))
-    m = survey_estimates.estimate(survey_estimates.mean, scale_pv, design)
-    shares = ses = None
-    if levels is not None:
-        found = survey_estimates.level_shares(scale_pv, np.asarray(levels.cuts), design)
-        shares = [e.estimate for e in found]
-        ses = [e.se for e in found]
-    return GroupRow(label, window, n, False, m.estimate, m.se, shares, ses)
+    f = figures(scale_pv, design, levels)
+    shares = ses = cis = None
+    if f.levels is not None:
+        shares = [e.estimate for e in f.levels]
+        ses = [e.se for e in f.levels]
+        cis = [e.interval for e in f.levels]
+    return GroupRow(label, window, n, False, f.mean.estimate, f.mean.se, shares, ses,
+                    ci=f.mean.interval, sd=f.sd.estimate, se_sd=f.sd.se, sd_ci=f.sd.interval,
+                    level_ci=cis)
+
+
+def _full_rank(x: np.ndarray, names: list[str],
+               weights: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Drop columns that are linear combinations of earlier ones (e.g. the window dummy when
+    only one school took part in a window, or a group whose weights are all 0), so that the
+    population model fits."""
+    xw = x * np.sqrt(weights)[:, None]
+    if np.linalg.matrix_rank(xw) == x.shape[1]:
+        return x, names
+    keep: list[int] = []
+    for j in range(x.shape[1]):
+        trial = [*keep, j]
+        if np.linalg.matrix_rank(xw[:, trial]) == len(trial):
+            keep.append(j)
+    return x[:, keep], [names[j] for j in keep]
 
 
 def _label(value: Any) -> str:
@@ -214,16 +211,24 @@ def learning_report(
     if not persons or params.n_items == 0:
         report.notes.append("no scored responses to calibrated items")
         return report
-    rng = np.random.default_rng(seed)
-    cells = np.array([f"{g}\x1f{w}" for g, w in zip(groups, windows, strict=True)], dtype=object)
-    theta_pv = draw_plausible_values(params, scores, cells, n_pv, rng,
-                                     mean=float(pop["mean"]), sd=float(pop["sd"]))
-    scale_pv = scale.score(theta_pv)
     if sample_design is not None:  # the data set's own design: design-based SEs
         design = sample_design.subset(answered)
-        report.srs_only = design.srs
-    else:
-        design = random_groups(None, len(persons), np.random.default_rng(seed))
+    else:  # as ``itembank report`` without a design: a random-group jackknife
+        design = random_groups(None, len(persons), np.random.default_rng([seed, 1]))
+    report.srs_only = design.srs
+    report.method, report.n_replicates = design.method, design.n_replicates
+    report.n_pv, report.seed = n_pv, seed
+    if not design.weights.sum() > 0:
+        report.notes.append("every student with responses to calibrated items has weight 0")
+        return report
+    # the population model: the reported groups and the test windows, as categories
+    x, x_names = design_matrix({grouping: groups.tolist(), "window": windows.tolist()},
+                               categorical=[grouping, "window"])
+    x, x_names = _full_rank(x, x_names, design.weights)
+    report.conditioned_on = [grouping, *(["window"] if len(report.windows) > 1 else [])]
+    scale_pv, _model = scale_plausible_values(
+        params, scores, x, n_pv, np.random.default_rng(seed), design, scale,
+        (float(pop["mean"]), float(pop["sd"])))
     shown = disclosure(persons, min_group_size, scope)
 
     def cell(key: tuple[tuple[str, ...], tuple[str, ...]], label: str, window: str | None,
@@ -236,13 +241,24 @@ def learning_report(
     report.overall = cell(((), ()), "", None, slice(None))
     if report.overall.suppressed:
         report.n_students = None
+    masks: dict[str, np.ndarray] = {}
     for g in sorted(set(groups.tolist())):
         in_g = groups == g
-        report.groups.append(cell(((grouping,), (g,)), g, None, in_g))
+        row = cell(((grouping,), (g,)), g, None, in_g)
+        report.groups.append(row)
+        if not row.suppressed:
+            masks[g] = in_g
         for w in report.windows:
             rows = in_g & (windows == w)
             if rows.any():
                 report.trends.append(cell(((grouping, "window"), (g, w)), g, w, rows))
+    if len(masks) > MAX_DIFFERENCE_GROUPS:
+        report.differences_omitted = True
+    else:
+        for a, b in combinations(masks, 2):
+            d = difference_of_means(scale_pv, design, masks[a], masks[b])
+            report.differences.append(
+                DifferenceRow(a, b, d.estimate, d.se, d.interval, d.significant()))
     est = eap(params, scores, prior_mean=float(pop["mean"]), prior_sd=float(pop["sd"]))
     score, se = scale.score(est.theta), scale.se(est.se)
     level_of = [levels.labels[i] for i in levels.index(score)] if levels is not None else [""] * len(score)
@@ -255,24 +271,103 @@ def learning_report(
     return report
 
 
+def _r(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(float(x), digits)
+
+
+def _row_json(row: GroupRow, labels: Sequence[str]) -> dict[str, Any]:
+    """A group of REPORT.json, with the keys of ``itembank report`` (rounded to 2 decimals)."""
+    if row.suppressed:
+        return {"group": row.group, **({"window": row.window} if row.window else {}),
+                "suppressed": True}
+    assert row.ci is not None and row.sd_ci is not None
+    out: dict[str, Any] = {
+        "group": row.group, **({"window": row.window} if row.window else {}), "n": row.n,
+        "mean": _r(row.mean), "se_mean": _r(row.se), "ci95_mean": [_r(x) for x in row.ci],
+        "sd": _r(row.sd), "se_sd": _r(row.se_sd), "ci95_sd": [_r(x) for x in row.sd_ci],
+    }
+    if row.level_shares is not None and row.level_se is not None and row.level_ci is not None:
+        out["levels"] = [
+            {"level": lab, "percent": _r(p), "se_percent": _r(se), "ci95_percent": [_r(x) for x in ci]}
+            for lab, p, se, ci in zip(labels, row.level_shares, row.level_se, row.level_ci,
+                                      strict=True)
+        ]
+    return out
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as the REPORT.json document of ``itembank report`` (suppressed groups carry
+    ``suppressed: true`` and no figures), plus the trends by test window."""
+    labels = report.level_labels
+    return {
+        "n_students": report.n_students,
+        "n_items": report.n_items,
+        "plausible_values": report.n_pv,
+        "levels": {"labels": labels} if labels else None,
+        "population_model": {"conditioned": True, "conditioned_on": report.conditioned_on},
+        "variance_estimation": {
+            "method": report.method,
+            "replicates": report.n_replicates,
+            "assumes_simple_random_sampling": report.srs_only,
+            "combination": "Rubin (1987): sampling variance averaged over plausible values + "
+                           "(1 + 1/M) × variance between plausible values",
+        },
+        "min_group_size": report.min_group_size,
+        "notes": [*report.notes, *([SRS_NOTE] if report.srs_only else [])],
+        "overall": (_row_json(report.overall, labels) if report.overall is not None
+                    else {"group": "", "suppressed": True}),
+        "groups": [_row_json(r, labels) for r in report.groups],
+        "differences": [
+            {"group_a": d.group_a, "group_b": d.group_b, "difference": _r(d.difference),
+             "se_difference": _r(d.se), "ci95_difference": [_r(x) for x in d.ci],
+             "significant": d.significant}
+            for d in report.differences
+        ],
+        "differences_omitted": report.differences_omitted,
+        "trends": [_row_json(r, labels) for r in report.trends],
+    }
+
+
 def groups_csv(report: Report) -> str:
+    """Groups and group × window rows: n, mean, SE, 95% interval, SD with SE, and per level the
+    percent, SE and interval; a suppressed group shows neither its values nor its n."""
     import io
 
     from itembank.bank import csv_export
 
     out = io.StringIO()
     w = csv_export.writer(out)  # neutralises formulas in group names
-    w.writerow([report.grouping, "window", "n", "mean", "se",
-                *(f"level_{lab}_pct" for lab in report.level_labels),
-                *(f"level_{lab}_se" for lab in report.level_labels)])
+    labels = report.level_labels
+    w.writerow([report.grouping, "window", "n", "mean", "se", "ci95_low", "ci95_high", "sd",
+                "se_sd", *(f"level_{lab}_pct" for lab in labels),
+                *(f"level_{lab}_se" for lab in labels),
+                *(f"level_{lab}_ci95_{end}" for lab in labels for end in ("low", "high"))])
     for row in [*report.groups, *report.trends]:
         if row.suppressed:
             # a suppressed group shows neither its values nor its n
-            w.writerow([row.group, row.window or "", "", "", "", *[""] * 2 * len(report.level_labels)])
+            w.writerow([row.group, row.window or "", *[""] * 7, *[""] * 4 * len(labels)])
             continue
+        assert row.ci is not None
         w.writerow([row.group, row.window or "", row.n, f"{row.mean:.1f}", f"{row.se:.2f}",
+                    f"{row.ci[0]:.1f}", f"{row.ci[1]:.1f}", f"{row.sd:.1f}", f"{row.se_sd:.2f}",
                     *(f"{x:.1f}" for x in row.level_shares or []),
-                    *(f"{x:.2f}" for x in row.level_se or [])])
+                    *(f"{x:.2f}" for x in row.level_se or []),
+                    *(f"{x:.1f}" for ci in row.level_ci or [] for x in ci)])
+    return out.getvalue()
+
+
+def differences_csv(report: Report) -> str:
+    """Every pair of published groups: the difference of means, its SE, interval, significance."""
+    import io
+
+    from itembank.bank import csv_export
+
+    out = io.StringIO()
+    w = csv_export.writer(out)
+    w.writerow(["group_a", "group_b", "difference", "se", "ci95_low", "ci95_high", "significant"])
+    for d in report.differences:
+        w.writerow([d.group_a, d.group_b, f"{d.difference:.1f}", f"{d.se:.2f}", f"{d.ci[0]:.1f}",
+                    f"{d.ci[1]:.1f}", "yes" if d.significant else "no"])
     return out.getvalue()
 
 

@@ -26,5 +26,6 @@ def design_of(persons: Sequence[Mapping[str, Any]], method: str) -> ReplicateDes
             raise SurveyDesignError(f"person {p.get('person_id')!r} has no stratum")
     stratum = np.array([str(p["stratum"]) for p in persons])
     psu = np.array([str(p.get("psu") or p.get("school") or "") for p in persons])
-    weights = np.array([float(p.get("weight") or 1.0) for p in persons])
+    weights = np.array([1.0 if p.get("weight") in (None, "") else float(p["weight"])
+                        for p in persons])  # a weight of 0 stays 0
     return build(method, stratum, psu, weights)

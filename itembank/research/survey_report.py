@@ -11,13 +11,14 @@ report``; docs/research.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 import numpy as np
 
 from irt import survey_estimates as est
-from irt.latent_regression import plausible_values
+from irt.latent_regression import PopulationModel, plausible_values
 from irt.models import ItemParameters
 from irt.replicates import ReplicateDesign
 from irt.reporting import ProficiencyLevels, ReportingScale
@@ -38,14 +39,59 @@ def _figure(e: est.Estimate, digits: int = 2) -> dict[str, Any]:
             "ci95": [round(lo, digits), round(hi, digits)]}
 
 
+@dataclass(frozen=True)
+class Figures:
+    """One group's figures: n, the sum of its final weights, mean and SD of the scale score and
+    the percent at each level, each an :class:`irt.survey_estimates.Estimate` (SE, interval)."""
+
+    n: int
+    weighted_n: float
+    mean: est.Estimate
+    sd: est.Estimate
+    levels: list[est.Estimate] | None
+
+
+def figures(scale_pv: np.ndarray, design: ReplicateDesign,
+            levels: ProficiencyLevels | None) -> Figures:
+    """The figures of the (n, M) scale-score plausible values of a group whose rows of the
+    replicate design are ``design`` (the report's code for the CLI and the web)."""
+    return Figures(
+        int(scale_pv.shape[0]),
+        float(design.weights.sum()),
+        est.estimate(est.mean, scale_pv, design),
+        est.estimate(est.sd, scale_pv, design),
+        None if levels is None else est.level_shares(scale_pv, np.asarray(levels.cuts), design),
+    )
+
+
+def difference_of_means(scale_pv: np.ndarray, design: ReplicateDesign, in_a: np.ndarray,
+                        in_b: np.ndarray) -> est.Estimate:
+    """Mean of group a − mean of group b (masks (N,) over the whole sample), with the SE that
+    carries their covariance through the replicates."""
+    return est.estimate(est.difference(est.mean, in_a, in_b), scale_pv, design)
+
+
+def scale_plausible_values(
+    params: ItemParameters, scores: np.ndarray, background: np.ndarray | None, n_pv: int,
+    rng: np.random.Generator, design: ReplicateDesign, scale: ReportingScale,
+    population: tuple[float, float],
+) -> tuple[np.ndarray, PopulationModel]:
+    """(N, n_pv) plausible values on the reporting scale from the population model with
+    background (N, P) (None: unconditioned), fitted with the design's final weights."""
+    theta_pv, model = plausible_values(
+        params, scores, background, n_pv, rng, weights=design.weights, population=population
+    )
+    return scale.score(theta_pv), model
+
+
 def _summary(scores: np.ndarray, design: ReplicateDesign, levels: ProficiencyLevels | None,
              label: str) -> dict[str, Any]:
-    mean = est.estimate(est.mean, scores, design)
-    sd = est.estimate(est.sd, scores, design)
+    f = figures(scores, design, levels)
+    mean, sd = f.mean, f.sd
     out: dict[str, Any] = {
         "group": label,
-        "n": int(scores.shape[0]),
-        "weighted_n": round(float(design.weights.sum()), 3),
+        "n": f.n,
+        "weighted_n": round(f.weighted_n, 3),
         "mean": round(mean.estimate, 2),
         "se_mean": round(mean.se, 2),
         "ci95_mean": [round(x, 2) for x in mean.interval],
@@ -53,8 +99,8 @@ def _summary(scores: np.ndarray, design: ReplicateDesign, levels: ProficiencyLev
         "se_sd": round(sd.se, 2),
         "ci95_sd": [round(x, 2) for x in sd.interval],
     }
-    if levels is not None:
-        shares = est.level_shares(scores, np.asarray(levels.cuts), design)
+    if levels is not None and f.levels is not None:
+        shares = f.levels
         out["levels"] = [
             {"level": lab, "percent": round(s.estimate, 2), "se_percent": round(s.se, 2),
              "ci95_percent": [round(x, 2) for x in s.interval]}
@@ -87,10 +133,8 @@ def survey_report(
             step(what)
 
     tick("population model")
-    theta_pv, model = plausible_values(
-        params, scores, background, n_pv, rng, weights=design.weights, population=population
-    )
-    scale_pv = scale.score(theta_pv)
+    scale_pv, model = scale_plausible_values(params, scores, background, n_pv, rng, design, scale,
+                                             population)
     tick("estimates")
     labels = sorted({str(g) for g in groups})
     rows = {g: groups == g for g in labels}
@@ -149,7 +193,7 @@ def survey_report(
             continue
         report["groups"].append(_summary(scale_pv[mask], design.subset(mask), levels, g))
     for a, b in combinations([g for g in labels if g not in small], 2):
-        d = est.estimate(est.difference(est.mean, rows[a], rows[b]), scale_pv, design)
+        d = difference_of_means(scale_pv, design, rows[a], rows[b])
         report["differences"].append({
             "group_a": a, "group_b": b,
             "difference": round(d.estimate, 2), "se_difference": round(d.se, 2),

@@ -58,10 +58,11 @@ KNOWN_UPLOADS = {
     ("materials.new", "file"), ("research.upload", "file"), ("author.new", "image_file"),
     ("author.edit", "image_file"), ("author.qti_import", "package"), ("manage.roster", "roster"),
     ("print.paper_upload", "answers"), ("print.paper_upload", "design"),
+    ("research.attach_design", "file"),
 }
 KNOWN_API = {"api.start", "api.respond", "api.show", "api.openapi"}
 # Values for URL arguments of upload pages (a unit of the test bank).
-URL_VALUES = {"unit_id": "T-02"}
+URL_VALUES = {"unit_id": "T-02", "dataset_id": "1"}  # a unit of the test bank; the data set made below
 # Fields a page leaves empty but needs before it looks at the file; the rest come from the page.
 FILLS: dict[str, dict[str, str]] = {
     "materials.new": {"title_zh": "教案", "title_en": "A lesson plan", "summary_zh": "摘要",
@@ -99,6 +100,10 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -
         create_demo_content(db)
         made = {role: create_user(db, role, role, PASSWORD) for role in ROLES}
         db.flush()
+        from itembank.research.datasets import upload_dataset
+
+        upload_dataset(db, b"person_id,city,school,T-01-Q1,T-01-Q3\np1,tp,tp-001,1,0\np2,tp,tp-002,0,1\n",
+                       "fuzz.csv", name="fuzz")  # data set 1: its design page takes uploads
         ids = {role: user.id for role, user in made.items()}
     clear_cache()
     with pytest.MonkeyPatch.context() as patch:

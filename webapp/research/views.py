@@ -1,4 +1,6 @@
-"""Pages of the ``research`` blueprint.  Every route requires the role researcher or admin."""
+"""Pages of the ``research`` blueprint.  Every route requires the role researcher or admin, except
+the coding pages, which teachers use too (over their own classes' responses only, by
+:func:`itembank.research.scope.coding_clause`); the share coded twice stays with researchers."""
 
 from __future__ import annotations
 
@@ -8,7 +10,17 @@ import re
 from typing import Any
 
 import numpy as np
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,12 +32,21 @@ from itembank import config
 from itembank.accounts import audit
 from itembank.bank.models import Calibration
 from itembank.db import unit_of_work
-from itembank.delivery import pretest
+from itembank.delivery import practice, pretest
 from itembank.delivery.models import Test
 from itembank.delivery.sessions import cat_config
 from itembank.delivery.student_view import render_markdown
 from itembank.errors import DataFileError
-from itembank.research import calibration_runs, coding, datasets, jobs, plots, publish, reports
+from itembank.research import (
+    calibration_runs,
+    coding,
+    dataset_design,
+    datasets,
+    jobs,
+    plots,
+    publish,
+    reports,
+)
 from itembank.research.models import CalibrationRun, Dataset, PlotCache, Publication
 from itembank.research.scope import scope_for
 
@@ -46,7 +67,7 @@ MODEL_CHOICES = {"rasch": "Rasch", "2pl": "2PL", "3pl": "3PL", "gpcm": "GPCM", "
 TYPE_LABELS = {
     "single_choice": _l("Single choice"), "multiple_choice": _l("Multiple choice"),
     "complex_choice": _l("Complex choice"), "short_response": _l("Short response"),
-    "open_response": _l("Open response"),
+    "open_response": _l("Open response"), "order": _l("Put in order"),
 }
 CREDIT_LABELS = {"full": _l("full credit"), "partial": _l("partial credit"),
                  "none": _l("no credit"), "missing": _l("missing")}
@@ -62,6 +83,7 @@ CODING_ERRORS = {
                    "neither code."),
 }
 research_required = roles_required(*RESEARCH_ROLES)
+coder_required = roles_required(*coding.CODER_ROLES)
 
 
 def _svg(text: str) -> Response:
@@ -86,6 +108,19 @@ def _labels() -> dict[str, Any]:
             "TYPE_LABELS": TYPE_LABELS, "MODEL_CHOICES": MODEL_CHOICES}
 
 
+# -- tests whose sessions are research data -----------------------------------------------------
+def _research_tests(db: Any) -> list[Test]:
+    """Every test but practice tests (whose sessions never enter research data)."""
+    return [t for t in db.scalars(select(Test).order_by(Test.id)) if not practice.is_practice(t)]
+
+
+def _research_test_or_404(db: Any, test_id: str) -> Test:
+    test = db.get(Test, test_id)
+    if test is None or practice.is_practice(test):
+        abort(404)
+    return test
+
+
 # -- overview -----------------------------------------------------------------------------------
 @bp.get("/")
 @research_required
@@ -93,7 +128,7 @@ def index() -> str:
     db = get_db()
     sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
     runs = db.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(20)).all()
-    tests = db.scalars(select(Test).order_by(Test.id)).all()
+    tests = _research_tests(db)
     seeding = [(t, counts) for t in tests if t.status != "archived"
                if (counts := pretest.unit_counts(db, t))]
     return render_template("research/index.html", datasets=sets, runs=runs, tests=tests,
@@ -115,12 +150,13 @@ def upload() -> Response | tuple[str, int]:
     try:
         with unit_of_work(db):
             ds = datasets.upload_dataset(db, data, file.filename, name=name or file.filename,
-                                         window=window, created_by=current_user.id)
+                                         window=window, created_by=current_user.id,
+                                         replicates=_replicates_choice())
     except DataFileError as exc:
         db.rollback()
         sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
         runs = db.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc())).all()
-        tests = db.scalars(select(Test).order_by(Test.id)).all()
+        tests = _research_tests(db)
         return render_template("research/index.html", datasets=sets, runs=runs, tests=tests,
                                problems=exc.problems[:50], n_problems=len(exc.problems)), 422
     flash(_("Data set %(name)s stored: %(persons)s persons, %(responses)s responses.",
@@ -133,8 +169,7 @@ def upload() -> Response | tuple[str, int]:
 def from_test() -> Response:
     db = get_db()
     test_id = request.form.get("test", "")
-    if db.get(Test, test_id) is None:
-        abort(404)
+    _research_test_or_404(db, test_id)
     with unit_of_work(db):
         ds = datasets.dataset_from_sessions(db, test_id, name=f"{test_id} (online)",
                                             created_by=current_user.id)
@@ -176,8 +211,7 @@ def online_calibration() -> Response:
     units on the bank's scale."""
     db = get_db()
     test_id = request.form.get("test", "")
-    if db.get(Test, test_id) is None:
-        abort(404)
+    _research_test_or_404(db, test_id)
     with unit_of_work(db):
         run = calibration_runs.create_online_run(
             db, test_id, name=_("Online calibration of %(test)s", test=test_id),
@@ -365,10 +399,13 @@ def restore() -> Response:
 
 # -- coding -------------------------------------------------------------------------------------
 @bp.route("/coding", methods=["GET", "POST"])
-@research_required
+@coder_required
 def coding_overview() -> Response | str:
     db = get_db()
     if request.method == "POST":
+        if current_user.role not in coding.SHARE_ROLES:
+            g.required_roles = coding.SHARE_ROLES  # for the 403 page: which roles would do
+            abort(403)
         try:
             share = float(request.form.get("share", "")) / 100
             with unit_of_work(db):
@@ -379,11 +416,16 @@ def coding_overview() -> Response | str:
             flash(_("Give the share coded twice as a percentage from 0 to 100."), "error")
         return redirect(url_for("research.coding_overview"))
     return render_template("research/coding.html", rows=coding.item_overview(db, viewer=current_user),
-                           share=coding.double_share(db))
+                           share=coding.double_share(db), researcher=_researcher())
+
+
+def _researcher() -> bool:
+    """Whether the coding pages show the research menu and settings (teachers code only)."""
+    return bool(current_user.role in RESEARCH_ROLES)
 
 
 @bp.route("/coding/<item_id>", methods=["GET", "POST"])
-@research_required
+@coder_required
 def code_item(item_id: str) -> Response | str:
     db = get_db()
     if request.method == "POST":
@@ -417,11 +459,20 @@ def code_item(item_id: str) -> Response | str:
         answer = json.dumps(answer, ensure_ascii=False)
     return render_template("research/code.html", item_id=item_id, task=task, guide=guide,
                            prompt=md(prompt), md=md, lang=lang, answer=(answer or "").strip(),
-                           credit_labels=CREDIT_LABELS,
+                           credit_labels=CREDIT_LABELS, researcher=_researcher(),
                            credits={c.get("code"): c.get("credit") for c in guide})
 
 
 # -- learning-outcome reports -------------------------------------------------------------------
+SEED = 20261125  # of the plausible values (and the random groups without a design): a report is reproducible
+
+
+def _replicates_choice() -> str:
+    """The replicate method of an upload's design columns (form field ``replicates``)."""
+    method = request.form.get("replicates", "brr-fay")
+    return method if method in dataset_design.BUILD_METHODS else "brr-fay"
+
+
 def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
     db = get_db()
     args = request.args
@@ -431,16 +482,18 @@ def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
     if not source or grouping not in reports.GROUPINGS:
         return None, ctx
     reporting = None
+    design = None
     if source.startswith("test:"):
-        test = db.get(Test, source[5:]) or abort(404)
+        test = _research_test_or_404(db, source[5:])
         matrix = datasets.sessions_matrix(db, test.id)
         rows: dict[str, Any] = {"test_id": test.id}
         reporting = cat_config(test).reporting
     elif source.startswith("dataset:") and source[8:].isdigit():
-        if db.get(Dataset, int(source[8:])) is None:
-            abort(404)
-        matrix = datasets.load_matrix(db, [int(source[8:])])
-        rows = {"dataset_ids": [int(source[8:])]}
+        ds = db.get(Dataset, int(source[8:])) or abort(404)
+        matrix = datasets.load_matrix(db, [ds.id])
+        rows = {"dataset_ids": [ds.id]}
+        # the data set's survey design (weights and replicates), in the order of its persons
+        design = dataset_design.stored_design(db, ds, np.random.default_rng([SEED, 1]))
     else:
         abort(404)
     records = list(calibration_runs.current_parameters(db, matrix.item_ids).values())
@@ -452,7 +505,8 @@ def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
             population = {"mean": cal.population_mean, "sd": cal.population_sd}
     report = reports.learning_report(matrix, records, grouping=grouping, population=population,
                                      reporting=reporting, min_group_size=_min_group_size(),
-                                     scope=scope_for(db, current_user, **rows))
+                                     scope=scope_for(db, current_user, **rows), design=design,
+                                     seed=SEED)
     return report, ctx
 
 
@@ -461,7 +515,7 @@ def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
 def report() -> str:
     db = get_db()
     rep, ctx = _report_from_args()
-    tests = db.scalars(select(Test).order_by(Test.id)).all()
+    tests = _research_tests(db)
     sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
     # the charts travel in the page (data: URIs): a chart's own URL would compute the report again
     charts = {} if rep is None else {
@@ -502,7 +556,8 @@ def _report_svg(rep: reports.Report, name: str) -> str:
 @research_required
 def report_csv(kind: str) -> Response:
     rep, _ctx = _report_from_args()
-    if rep is None or kind not in ("groups", "students"):
+    if rep is None or kind not in ("groups", "students", "differences"):
         abort(404)
-    text = reports.groups_csv(rep) if kind == "groups" else reports.students_csv(rep)
+    text = {"groups": reports.groups_csv, "students": reports.students_csv,
+            "differences": reports.differences_csv}[kind](rep)
     return _download(text, f"report-{kind}-{rep.grouping}.csv", "text/csv")

@@ -48,3 +48,24 @@ def test_a_design_needs_a_stratum_and_a_known_method() -> None:
         design_of([{"person_id": "p1", "school": "a"}], "jk2")
     with pytest.raises(SurveyDesignError, match="unknown replicate method"):
         design_of([{"person_id": "p1", "school": "a", "stratum": "1"}], "bootstrap")
+
+
+def test_reported_groups_are_categories_even_when_their_codes_look_like_numbers() -> None:
+    from itembank.research.background import design_matrix
+
+    codes = {"school": ["101", "102", "103", "101"]}
+    x, names = design_matrix(codes, categorical=["school"])
+    assert names == ["(constant)", "school=102", "school=103"]
+    assert x[:, 1].tolist() == [0, 1, 0, 0] and x[:, 2].tolist() == [0, 0, 1, 0]
+    assert design_matrix(codes)[1] == ["(constant)", "school"]  # a covariate otherwise
+
+
+def test_a_design_whose_students_with_responses_all_weigh_nothing_gives_an_empty_report() -> None:
+    matrix, records = _two_stage(np.random.default_rng(4))
+    persons = [{**p, "weight": 0.0} for p in matrix.persons]
+    persons.append({**persons[0], "person_id": "no-answers", "weight": 1.0})
+    scores = np.vstack([matrix.scores, np.full((1, matrix.scores.shape[1]), np.nan)])
+    design = design_of(persons, "jk2")  # weights sum to 1: a valid design
+    rep = reports.learning_report(Matrix(persons, matrix.item_ids, scores), records,
+                                  grouping="city", design=design)
+    assert rep.groups == [] and rep.overall is None and "weight 0" in rep.notes[0]
