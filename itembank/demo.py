@@ -1,5 +1,6 @@
 """What ``itembank init --demo`` adds beyond the bank's items: the adaptive test ``demo-cat``
-(access code ``DEMO``), open to any student id, always open, 60 minutes, score shown."""
+(access code ``DEMO``), open to any student id, always open, 60 minutes, score shown, ending with
+the student questionnaire ``GCQ-DEMO`` when the bank holds it (items/questionnaires/)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from itembank.bank.questionnaire_store import latest_version
 from itembank.delivery.models import Test
 from itembank.delivery.sessions import create_test
 
@@ -30,12 +32,16 @@ DEMO_CAT_CONFIG: dict[str, Any] = {
     # Units hold several items, so a test stops after the unit that crosses SE 0.35 or 20 items.
     "stopping": {"se": 0.35, "min_items": 6, "max_items": 20},
 }
+DEMO_QUESTIONNAIRE_ID = "GCQ-DEMO"
 DEMO_TITLE = {"zh-TW": "全球素養適性測驗（示範）", "en": "Global Competence Adaptive Test (demo)"}
 
 
 def create_demo_content(session: Session) -> str:
     """Create (or bring up to date) the demo test; returns a sentence for the console."""
     test = session.get(Test, DEMO_TEST_ID)
+    questionnaire = (
+        DEMO_QUESTIONNAIRE_ID if latest_version(session, DEMO_QUESTIONNAIRE_ID) is not None else None
+    )
     if test is None:
         create_test(
             session,
@@ -47,6 +53,7 @@ def create_demo_content(session: Session) -> str:
             time_limit_minutes=60,
             show_score=True,
             max_attempts=None,  # the shared demo: anyone, any number of times
+            questionnaire_id=questionnaire,
         )
         verb = "created"
     else:
@@ -54,9 +61,12 @@ def create_demo_content(session: Session) -> str:
         test.cat_config = dict(DEMO_CAT_CONFIG)
         test.access_code = DEMO_ACCESS_CODE
         test.max_attempts = None
+        test.questionnaire_id = questionnaire
         verb = "updated"
     session.flush()
     return (
         f"Demo test {DEMO_TEST_ID!r} {verb}: access code {DEMO_ACCESS_CODE}, any student id, "
-        "60 minutes; start it with `itembank serve`."
+        "60 minutes"
+        + (f", then the questionnaire {questionnaire}" if questionnaire else "")
+        + "; start it with `itembank serve`."
     )

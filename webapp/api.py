@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from itembank import config
+from itembank.delivery import questionnaire as questionnaires
 from itembank.delivery import sessions as delivery
 from itembank.delivery.cat_bank import BankUnavailableError
 from itembank.delivery.scoring import ResponseShapeError
@@ -43,6 +44,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (delivery.ItemConflict, 409),  # SessionClosed included
     (ResponseShapeError, 422),
     (BankUnavailableError, 503),
+    (questionnaires.NoQuestionnaire, 404),
 ]
 
 
@@ -142,6 +144,25 @@ def _status(state: delivery.SessionState) -> str:
     return "finished" if state.finished else "in_progress"
 
 
+def _questionnaire_step(state: delivery.SessionState) -> dict[str, Any] | None:
+    """The questionnaire section of a test that has one: ``pending`` (the cognitive part is
+    over and the student has not finished it), ``finished``, or ``later`` (after the last
+    item); None for a test without a questionnaire.  Clients that do not know it see the same
+    ``status`` and ``item`` as before."""
+    ts = state.session
+    if ts.test.questionnaire_id is None:
+        return None
+    if not state.finished:
+        step = "later"
+    else:
+        step = "finished" if ts.questionnaire_finished_at is not None else "pending"
+    return {
+        "id": ts.test.questionnaire_id,
+        "status": step,
+        "href": url_for("api.questionnaire", session_id=ts.id),
+    }
+
+
 @bp.post("/sessions")
 def start() -> tuple[Response, int]:
     data = _body()
@@ -159,6 +180,8 @@ def start() -> tuple[Response, int]:
         "item": _item(state),
         "resume_code": state.session.resume_code,
     }
+    if (step := _questionnaire_step(state)) is not None:
+        body["questionnaire"] = step
     return jsonify(body), 201
 
 
@@ -170,13 +193,42 @@ def respond(session_id: str) -> Response:
     state = delivery.record_response(
         get_db(), session_id, token, data["item"], data["response"], data["response_id"]
     )
-    return jsonify({"status": _status(state), "item": _item(state), "answered": state.answered})
+    body = {"status": _status(state), "item": _item(state), "answered": state.answered}
+    if (step := _questionnaire_step(state)) is not None:
+        body["questionnaire"] = step
+    return jsonify(body)
 
 
 @bp.get("/sessions/<session_id>")
 def show(session_id: str) -> Response:
     state = delivery.session_state(get_db(), session_id, _token())
-    return jsonify({"status": _status(state), "answered": state.answered, "item": _item(state)})
+    body = {"status": _status(state), "answered": state.answered, "item": _item(state)}
+    if (step := _questionnaire_step(state)) is not None:
+        body["questionnaire"] = step
+    return jsonify(body)
+
+
+@bp.get("/sessions/<session_id>/questionnaire")
+def questionnaire(session_id: str) -> Response:
+    """The questionnaire section (``kind: "questionnaire"``) once the last item is answered."""
+    state = questionnaires.questionnaire_state(get_db(), session_id, _token())
+    return jsonify(questionnaires.questionnaire_view(state, state.session.language))
+
+
+@bp.post("/sessions/<session_id>/questionnaire")
+def questionnaire_answers(session_id: str) -> Response:
+    """Record answers ``{"answers": {statement: category or null}, "finish": false}``; the
+    section is finished when every statement was sent, or with ``finish: true``."""
+    token = _token()
+    data = _body()
+    _require(data, "answers")
+    finish = data.get("finish", False)
+    if not isinstance(finish, bool):
+        raise delivery.InvalidRequest("finish must be true or false")
+    state = questionnaires.record_questionnaire_answers(
+        get_db(), session_id, token, data["answers"], finish=finish
+    )
+    return jsonify(questionnaires.questionnaire_view(state, state.session.language))
 
 
 @bp.get("/openapi.json")

@@ -18,6 +18,8 @@ from itembank.errors import Problem, ProblemsError
 
 from .images import ImageError, check_image
 from .models import Calibration, Item, ItemParameters, ItemVersion, MediaFile, Unit, UnitVersion
+from .questionnaire import Questionnaire, load_questionnaire
+from .questionnaire_store import save_questionnaire
 from .schema import CalibrationRecord, Irt
 from .schema import Unit as UnitSchema
 from .validation import LoadedBank, LoadedUnit, load_bank
@@ -30,6 +32,7 @@ class ImportReport:
     new_versions: list[str] = field(default_factory=list)  # "GC-001 v2"
     unchanged: list[str] = field(default_factory=list)
     calibrations: list[str] = field(default_factory=list)
+    questionnaires: list[str] = field(default_factory=list)  # "GCQ-DEMO (new)", "GCQ-DEMO v2"
 
 
 def import_paths(session: Session, paths: Sequence[Path | str], author: str | None = None) -> ImportReport:
@@ -44,6 +47,7 @@ def import_bank(session: Session, bank: LoadedBank, author: str | None = None) -
     problems = _database_problems(session, bank)
     if problems:
         raise ProblemsError(problems)
+    questionnaires = _questionnaires(bank)
     report = ImportReport()
     for record in bank.calibrations:
         save_calibration(session, record)
@@ -52,8 +56,31 @@ def import_bank(session: Session, bank: LoadedBank, author: str | None = None) -
     for loaded in bank.units:
         outcome = save_unit(session, loaded.unit, loaded.relpath, loaded.images, author=author)
         getattr(report, outcome[0]).append(outcome[1])
+    for name, questionnaire in questionnaires:
+        saved, label = save_questionnaire(session, questionnaire, name)
+        if saved != "unchanged":
+            report.questionnaires.append(f"{label} (new)" if saved == "created" else label)
     session.flush()
     return report
+
+
+def _questionnaires(bank: LoadedBank) -> list[tuple[str, Questionnaire]]:
+    """The questionnaire files of the bank, read again (validation kept their names only); two
+    files with one questionnaire id are a problem naming both."""
+    found: list[tuple[str, Questionnaire]] = []
+    seen: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name in bank.questionnaires:
+        questionnaire = load_questionnaire(name)
+        if questionnaire.id in seen:
+            problems.append(Problem(name, 1, 1, f"questionnaire id {questionnaire.id!r} is also "
+                                                f"used by {seen[questionnaire.id]}"))
+            continue
+        seen[questionnaire.id] = name
+        found.append((name, questionnaire))
+    if problems:
+        raise ProblemsError(problems)
+    return found
 
 
 def _database_problems(session: Session, bank: LoadedBank) -> list[Problem]:
@@ -152,10 +179,14 @@ def _new_version(
         title_en=unit.title.en[:300], title_zh=unit.title.zh_TW[:300], created_by=author,
     )
     row.versions.append(version)
+    # the unit's items that are new to the bank, added with one flush (not one per item)
+    ids = [item.id for item in unit.items]
+    known = set(session.scalars(select(Item.id).where(Item.id.in_(ids))))
+    new_items = [Item(id=item_id, unit_id=unit.id) for item_id in dict.fromkeys(ids) if item_id not in known]
+    if new_items:
+        session.add_all(new_items)
+        session.flush()
     for position, (item, item_content) in enumerate(zip(unit.items, stored["items"], strict=True)):
-        if session.get(Item, item.id) is None:
-            session.add(Item(id=item.id, unit_id=unit.id))
-            session.flush()
         version.item_versions.append(
             ItemVersion(item_id=item.id, position=position, type=str(item.type), max_score=item.max_score,
                         content=item_content)
@@ -166,8 +197,10 @@ def _new_version(
 
 def _attach_parameters(session: Session, version: UnitVersion, unit: UnitSchema) -> None:
     by_id = {iv.item_id: iv for iv in version.item_versions}
-    for item in unit.items:
-        by_id[item.id].parameters = None if item.irt is None else parameters_row(session, item.id, item.irt)
+    session.flush()  # once; the look-ups below (one per item, ids unique in a unit) need no autoflush
+    with session.no_autoflush:
+        for item in unit.items:
+            by_id[item.id].parameters = None if item.irt is None else parameters_row(session, item.id, item.irt)
 
 
 def parameters_row(session: Session, item_id: str, irt: Irt) -> ItemParameters:

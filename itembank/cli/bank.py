@@ -50,7 +50,9 @@ def init(demo: bool) -> None:
         raise SystemExit(1) from None
     click.echo(
         f"Demo bank: {len(report.created)} new units, {len(report.new_versions)} new versions, "
-        f"{len(report.unchanged)} unchanged. {extra}"
+        f"{len(report.unchanged)} unchanged"
+        + (f", questionnaires: {', '.join(report.questionnaires)}" if report.questionnaires else "")
+        + f". {extra}"
     )
 
 
@@ -106,7 +108,8 @@ def import_(paths: tuple[Path, ...]) -> None:
     click.echo(
         f"Imported: {len(report.created)} new units, {len(report.new_versions)} new versions"
         f"{' (' + ', '.join(report.new_versions) + ')' if report.new_versions else ''}, "
-        f"{len(report.unchanged)} unchanged, {len(report.calibrations)} calibration records."
+        f"{len(report.unchanged)} unchanged, {len(report.calibrations)} calibration records"
+        + (f", questionnaires: {', '.join(report.questionnaires)}." if report.questionnaires else ".")
     )
 
 

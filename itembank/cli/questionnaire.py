@@ -263,4 +263,39 @@ def _report(
             "inputs": inputs}
 
 
+@questionnaire.command("export")
+@click.argument("test_id")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="RESPONSES.csv to write: person_id (the session), language, a column per "
+                   "statement.")
+@click.option("--questionnaire-out", "questionnaire_out", required=True,
+              type=click.Path(dir_okay=False),
+              help="The questionnaire version the sessions were given, as a YAML file for "
+                   "`itembank questionnaire scale --questionnaire`.")
+@click.option("--version", "version", type=click.IntRange(min=1), default=None,
+              help="The questionnaire version (default: the latest any session was given).")
+def export_command(test_id: str, out: str, questionnaire_out: str, version: int | None) -> None:
+    """Write the questionnaire answers of TEST_ID's online sessions for scaling.
+
+    Then: itembank questionnaire scale OUT --questionnaire QUESTIONNAIRE_OUT --group language
+    --out INDICES.csv (docs/research.md, "Questionnaire indices of online sessions")."""
+    from itembank.cli.database import open_bank
+    from itembank.research.questionnaire_data import NoQuestionnaireData, questionnaire_table
+
+    with open_bank()() as session:
+        try:
+            table = questionnaire_table(session, test_id, version=version)
+        except NoQuestionnaireData as exc:
+            raise click.ClickException(str(exc)) from None
+        text, definition = table.csv_text(), table.questionnaire_yaml()
+        label = f"{table.version.questionnaire_id} v{table.version.version}"
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+        Path(questionnaire_out).write_text(definition, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror}") from exc
+    click.echo(f"{out}: {len(table.rows)} sessions, {len(table.item_ids)} statements of {label}; "
+               f"{questionnaire_out}: the questionnaire", err=True)
+
+
 COMMANDS += [questionnaire]

@@ -277,6 +277,7 @@ def test_openapi_document(client: FlaskClient) -> None:
         "/sessions",
         "/sessions/{session}",
         "/sessions/{session}/responses",
+        "/sessions/{session}/questionnaire",  # the questionnaire step (docs/api.md)
     }
     started = doc["components"]["schemas"]["Started"]
     assert started["required"] == ["session", "token", "status", "item", "resume_code"]

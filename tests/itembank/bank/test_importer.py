@@ -165,7 +165,8 @@ def test_stats(session_factory) -> None:
     assert stats["units"] == 8 and stats["items"] == 32
     assert sum(stats["by_type"].values()) == 32
     assert set(stats["by_type"]) == {"single_choice", "multiple_choice", "complex_choice",
-                                     "short_response", "open_response"}
+                                     "short_response", "open_response", "order"}
+    assert stats["by_type"]["order"] == 0  # every type is counted, the test bank has no order item
     assert stats["languages"] == {"en": 32, "zh-TW": 32}
     assert stats["open_items_with_coding_guide"] == stats["by_type"]["open_response"]
     text = "".join(p.read_text(encoding="utf-8") for p in TEST_UNITS.glob("T-*.yaml"))
