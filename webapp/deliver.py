@@ -39,8 +39,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from itembank.bank.models import MediaFile
+from itembank.delivery import practice
+from itembank.delivery import questionnaire as questionnaires
 from itembank.delivery import sessions as delivery
 from itembank.delivery.cat_bank import BankUnavailableError
+from itembank.delivery.models import FIXED_FORMS
 from itembank.delivery.scoring import ResponseShapeError, is_blank
 from itembank.delivery.student_view import item_view
 
@@ -49,6 +52,8 @@ from .i18n import COOKIE, COOKIE_AGE, current_language, locale_for
 
 bp = Blueprint("deliver", __name__)
 
+# a practice review's coding-guide codes (the same words as the unit editor's)
+CREDIT_NAMES = {"full": _l("full credit"), "partial": _l("partial credit"), "none": _l("no credit")}
 KEY = "delivery"  # the signed-cookie entry: {"id", "token", "intro", "language", "resume"}
 
 
@@ -230,7 +235,7 @@ def _page(state: delivery.SessionState) -> dict[str, Any]:
         "minutes_left": minutes_left,
         "seconds_left": math.ceil(left.total_seconds()) if left is not None else None,
         "deadline": deadline.isoformat() if deadline is not None else None,
-        "total": len(test.items or ()) if test.kind == "fixed" else None,
+        "total": len(test.items or ()) if test.kind in FIXED_FORMS else None,
         "max_items": delivery.length_bound(get_db(), test) if test.kind == "adaptive" else None,
         "language": language,
         "resume_code": ts.resume_code,
@@ -274,6 +279,8 @@ def _item_page(
 def _blank_question(item_type: str, response: Any) -> str:
     if item_type == "complex_choice" and not is_blank(response):
         return _("Some statements have no answer. Submit anyway?")
+    if item_type == "order" and not is_blank(response):
+        return _("Some have no number yet. Submit anyway?")
     return _("You have not answered this question. Submit without an answer?")
 
 
@@ -296,13 +303,24 @@ def _response_from_form(item_type: str, view: dict[str, Any]) -> Any:
     if item_type == "complex_choice":
         answers = {s["id"]: form.get(f"s-{s['id']}") for s in view["statements"]}
         return {k: v for k, v in answers.items() if v is not None}
+    if item_type == "order":  # the options by the numbers given (one number each; see _numbers_clash)
+        placed = sorted((int(v), k[2:]) for k, v in form.items() if k.startswith("o-") and v.isdigit())
+        return list(dict.fromkeys(oid for _, oid in placed))
     return form.get("response", "")
+
+
+def _numbers_clash() -> bool:
+    """Whether an order item's form gives two options the same number."""
+    numbers = [v for k, v in request.form.items() if k.startswith("o-") and v.strip()]
+    return len(set(numbers)) != len(numbers)
 
 
 def _incomplete(item_type: str, response: Any, view: dict[str, Any]) -> bool:
     """Blank, or (a complex choice) some statement without an answer: ask once before saving."""
     if is_blank(response):
         return True
+    if item_type == "order":
+        return len(response) < len(view["options"])
     return item_type == "complex_choice" and len(response) < len(view["statements"])
 
 
@@ -347,6 +365,11 @@ def answer() -> Response | tuple[str, int] | tuple[Response, int]:
     view = item_view(entry.item, entry.unit, state.session.language, entry.media)
     response = _response_from_form(entry.item.type, view)
     confirmed = bool(request.form.get("confirm_blank") or request.form.get("timeout"))
+    if entry.item.type == "order" and _numbers_clash() and not request.form.get("timeout"):
+        message = _("Two of them have the same number; give each a different number.")
+        if _wants_json():
+            return jsonify(status="invalid", message=message), 422
+        return _item_page(state, message, response, 422)
     if not confirmed and _incomplete(entry.item.type, response, view):
         question = _blank_question(entry.item.type, response)
         if _wants_json():
@@ -439,6 +462,8 @@ def done() -> Response | str:
     if not state.finished:
         return redirect(url_for("deliver.current"))
     ts = state.session
+    if questionnaires.pending(ts):
+        return redirect(url_for("deliver.questionnaire_page"))
     result = delivery.result_view(ts, ts.language) if ts.test.show_score else None
     answered, skipped = delivery.answer_counts(get_db(), ts.id)
     return render_template(
@@ -447,6 +472,87 @@ def done() -> Response | str:
         expired=ts.status == "expired",
         answered=answered,
         skipped=skipped,
+        questionnaire_done=ts.questionnaire_finished_at is not None,
+        # a practice test's review: answers beside the keys, of released units only
+        review=practice.review(get_db(), ts, ts.language),
+        CREDIT_NAMES=CREDIT_NAMES,
+        **_page(state),
+    )
+
+
+def _questionnaire_state() -> questionnaires.QuestionnaireState | None:
+    remembered = _remembered()
+    if remembered is None:
+        return None
+    try:
+        return questionnaires.questionnaire_state(get_db(), remembered["id"], remembered["token"])
+    except delivery.SessionTakenOver:
+        raise
+    except delivery.SessionNotFound:
+        _forget()
+        return None
+
+
+@bp.route("/test/questionnaire", methods=["GET", "POST"])
+def questionnaire_page() -> Response | str | tuple[str, int]:
+    """The questionnaire after the test's last item: one page per scale, in the session's
+    language, any statement may stay blank.  A page's answers are saved when it is sent (Next or
+    Back); ``?page=N`` shows an earlier page again with its answers."""
+    state = _state()
+    if state is None:
+        return redirect(url_for("deliver.join"))
+    _use_language(state.session.language)
+    if not state.finished:
+        return redirect(url_for("deliver.current"))
+    if not questionnaires.pending(state.session):
+        return redirect(url_for("deliver.done"))
+    qstate = _questionnaire_state()
+    if qstate is None:
+        return redirect(url_for("deliver.join"))
+    view = questionnaires.questionnaire_view(qstate, state.session.language)
+    last = len(view["pages"])
+    reachable = view["current_page"] or last
+    if request.method == "POST":
+        try:
+            number = int(request.form.get("page", ""))
+        except ValueError:
+            number = 0
+        if not 1 <= number <= reachable:
+            return redirect(url_for("deliver.questionnaire_page"))  # a stale or made-up page
+        page = view["pages"][number - 1]
+        answers: dict[str, int | None] = {}
+        for item in page["items"]:
+            value = request.form.get(f"q-{item['id']}")
+            answers[item["id"]] = int(value) if value is not None and value.isdigit() else None
+        remembered = session[KEY]
+        try:
+            qstate = questionnaires.record_questionnaire_answers(
+                get_db(), remembered["id"], remembered["token"], answers
+            )
+        except delivery.InvalidRequest:
+            message = _("This answer could not be saved; please choose again.")
+            return _questionnaire_html(state, view, number, message), 422
+        except questionnaires.QuestionnaireClosed:
+            return redirect(url_for("deliver.done"))
+        if qstate.finished:
+            return redirect(url_for("deliver.done"))
+        target = number - 1 if request.form.get("go") == "back" else number + 1
+        return redirect(url_for("deliver.questionnaire_page", page=max(target, 1)))
+    try:
+        number = int(request.args.get("page", reachable))
+    except ValueError:
+        number = reachable
+    if not 1 <= number <= reachable:
+        number = reachable
+    return _questionnaire_html(state, view, number)
+
+
+def _questionnaire_html(
+    state: delivery.SessionState, view: dict[str, Any], number: int, error: str | None = None
+) -> str:
+    page = view["pages"][number - 1]
+    return render_template(
+        "deliver/questionnaire.html", q=view, page=page, answers=view["answers"], error=error,
         **_page(state),
     )
 

@@ -26,8 +26,8 @@ class WorkflowEvent(Base):
     __tablename__ = "workflow_events"
     __table_args__ = (
         CheckConstraint(
-            "action IN ('create', 'edit', 'submit', 'approve', 'return', 'retire', 'comment', "
-            "'verify', 'import')",
+            "action IN ('create', 'edit', 'submit', 'approve', 'return', 'retire', 'release', "
+            "'comment', 'verify', 'import')",
             name="action",
         ),
     )

@@ -1,5 +1,6 @@
 """The authoring workflow as a service (no web framework): saving edited units as new versions,
-the steps draft → review → approved → retired with their comments, and translation verification.
+the steps draft → review → approved → retired → released with their comments, and translation
+verification.
 
 Rules (docs/authoring.md):
 
@@ -14,6 +15,9 @@ Rules (docs/authoring.md):
   edit verifies the checks on the texts it touches and raises none.
 - A translator changes texts only: the unit with every text blanked out must stay the same.
 - A reviewer approves only versions they had no hand in since the last approval.
+- A retired unit may be released (reviewers, administrators): its keys, rationales and coding
+  guide may then be shown to students in practice tests.  A released unit is never edited again
+  (its keys are public: new items need new ids), so it can never return to operational use.
 """
 
 from __future__ import annotations
@@ -243,6 +247,10 @@ def save_version(
         _require(actor, AUTHORS, "write units")
     row = session.get(Unit, unit.id)
     base = row.latest if row is not None and row.versions else None
+    if base is not None and base.status == "released":
+        raise WorkflowError("this unit is released for practice: its keys are public, so it is "
+                            "never edited or used operationally again; write a new unit with new "
+                            "item ids instead")
     if translator_only and base is None:
         raise WorkflowError("a translator edits the texts of an existing unit only")
     notes: list[str] = []
@@ -409,6 +417,21 @@ def retire(session: Session, unit_id: str, actor: Actor, comment: str | None = N
     return version
 
 
+RELEASE_ACTION = "release"  # the event's action (allowed by migration 0015)
+
+
+def release(session: Session, unit_id: str, actor: Actor, comment: str | None = None) -> UnitVersion:
+    """retired → released: the unit may be used in practice tests, which show students its keys,
+    option rationales and coding guide's examples.  Final: a released unit is never edited."""
+    _require(actor, REVIEWERS, "release units")
+    version = get_unit(session, unit_id).latest
+    if version.status != "retired":
+        raise WorkflowError(f"only a retired version can be released; this version is {version.status}")
+    version.status = "released"
+    _event(session, version, actor, RELEASE_ACTION, "retired", "released", comment)
+    return version
+
+
 def add_comment(session: Session, unit_id: str, actor: Actor, comment: str) -> WorkflowEvent:
     _require(actor, COMMENTERS, "comment on units")
     if not comment.strip():
@@ -434,4 +457,5 @@ def verify_translation(session: Session, check_id: int, actor: Actor, comment: s
     return check
 
 
-STEPS = {"submit": submit, "approve": approve, "return": return_to_draft, "retire": retire}
+STEPS = {"submit": submit, "approve": approve, "return": return_to_draft, "retire": retire,
+         "release": release}

@@ -14,7 +14,8 @@ import click
 
 from .database import open_bank
 
-MODES = {"cat": "adaptive", "fixed": "fixed"}
+# practice: a fixed form of released units whose end page shows the keys (never research data)
+MODES = {"cat": "adaptive", "fixed": "fixed", "practice": "practice"}
 
 
 def _fail(message: str) -> None:
@@ -47,14 +48,18 @@ def test() -> None:
 @click.option("--unlimited", is_flag=True, help="Any number of attempts (like the demo).")
 @click.option("--minutes", type=click.IntRange(min=1), help="Time limit in minutes.")
 @click.option("--mode", type=click.Choice(sorted(MODES)), default="cat", show_default=True)
-@click.option("--items", help="A fixed test's item ids in order, comma-separated.")
+@click.option("--items", help="A fixed or practice test's item ids in order, comma-separated "
+              "(a practice test takes items of released units only).")
 @click.option("--title", help="The title (both languages, unless --title-zh is given).")
 @click.option("--title-zh", help="The title in Traditional Chinese.")
 @click.option("--opens", help="Opens at (ISO date and time with zone).")
 @click.option("--closes", help="Closes at (ISO date and time with zone).")
+@click.option("--questionnaire", "questionnaire_id", metavar="ID",
+              help="End the test with this student questionnaire (imported with the bank, "
+                   "e.g. GCQ-DEMO).")
 def create(test_id: str, code: str | None, attempts: int, unlimited: bool, minutes: int | None,
            mode: str, items: str | None, title: str | None, title_zh: str | None,
-           opens: str | None, closes: str | None) -> None:
+           opens: str | None, closes: str | None, questionnaire_id: str | None = None) -> None:
     """Create the test TEST_ID."""
     from itembank.accounts.audit import cli_actor, record
     from itembank.db import transaction
@@ -76,23 +81,25 @@ def create(test_id: str, code: str | None, attempts: int, unlimited: bool, minut
                 access_code=access, kind=MODES[mode],
                 items=[i.strip() for i in items.split(",") if i.strip()] if items else None,
                 time_limit_minutes=minutes, opens_at=_when(opens), closes_at=_when(closes),
-                max_attempts=None if unlimited else attempts,
+                max_attempts=None if unlimited else attempts, questionnaire_id=questionnaire_id,
             )
             record(session, cli_actor(), "test.create", f"test:{test_id}",
-                   {"code": access, "mode": mode})
+                   {"code": access, "mode": mode, "questionnaire": questionnaire_id})
     except delivery.DeliveryError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created test {test_id} with access code {access}.")
 
 
 def _row(t: Any) -> dict[str, Any]:
+    mode = {"adaptive": "cat"}.get(t.kind, t.kind)
     return {
-        "id": t.id, "status": t.status, "mode": "cat" if t.kind == "adaptive" else "fixed",
+        "id": t.id, "status": t.status, "mode": mode,
         "access_code": t.access_code, "attempts": t.max_attempts,
         "minutes": t.time_limit_minutes,
         "opens_at": t.opens_at.isoformat() if t.opens_at else None,
         "closes_at": t.closes_at.isoformat() if t.closes_at else None,
         "title": t.title,
+        "questionnaire": t.questionnaire_id,
     }
 
 
@@ -136,12 +143,14 @@ def list_(as_json: bool) -> None:
               help="CAT: pretest units seeded into each session (0: none).")
 @click.option("--pretest-after", help="CAT: operational items before the pretest units "
               "(one number, or one per unit: 3,8).")
+@click.option("--questionnaire", "questionnaire_id", metavar="ID",
+              help="End the test with this student questionnaire ('' for none).")
 def edit(test_id: str, code: str | None, attempts: int | None, unlimited: bool,
          minutes: int | None, opens: str | None, closes: str | None, title: str | None,
          title_zh: str | None, stop_se: float | None, min_items: int | None,
          max_items: int | None, report_min_items: int | None,
          report_max_se: float | None, pretest: int | None = None,
-         pretest_after: str | None = None) -> None:
+         pretest_after: str | None = None, questionnaire_id: str | None = None) -> None:
     """Change TEST_ID: anything before its first session, then only window, time and attempts."""
     from itembank.accounts.audit import cli_actor
     from itembank.delivery import control
@@ -198,6 +207,8 @@ def edit(test_id: str, code: str | None, attempts: int | None, unlimited: bool,
             changes["report_min_items"] = report_min_items
         if report_max_se is not None:
             changes["report_max_se"] = report_max_se
+        if questionnaire_id is not None:
+            changes["questionnaire_id"] = questionnaire_id or None
         if not changes:
             _fail("nothing to change; see `itembank test edit --help`")
         try:

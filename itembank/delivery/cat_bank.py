@@ -4,7 +4,9 @@ beside it: each item's schema object (for the student view and scoring) and its 
 Adaptive tests use the latest *approved* version of every unit (narrowed by the test's item
 filter); items with parameters that are scored at once route, open responses are delivered within
 their unit but do not route.  Fixed tests get a bank of their item list, each item its own "unit",
-so that any order is a valid history and the final θ is estimated the same way.
+so that any order is a valid history and the final θ is estimated the same way.  Practice tests
+(:mod:`itembank.delivery.practice`) are fixed forms of *released* units only: the latest version of
+each unit must be released, and no approved unit is ever taken.
 
 Built banks are cached per process, keyed by a fingerprint of the bank's stored state: a cache,
 never state; a changed bank (a new version, new parameters, a status change) gets a new key.
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from irt.cat import BankItem, CatBank
 from irt.models import ItemParameters as IrtParameters
 from itembank.bank.models import ItemParameters, ItemVersion, UnitVersion
-from itembank.bank.queries import in_use_versions, unit_schema
+from itembank.bank.queries import in_use_versions, latest_versions, unit_schema
 from itembank.bank.schema import AUTO_SCORED
 from itembank.bank.schema import Unit as UnitSchema
 
@@ -62,6 +64,7 @@ def bank_fingerprint(session: Session) -> tuple[Any, ...]:
     versions = select(
         func.max(UnitVersion.id),
         func.count(UnitVersion.id).filter(UnitVersion.status == "approved"),
+        func.count(UnitVersion.id).filter(UnitVersion.status == "released"),
     ).subquery()
     params = select(
         func.max(ItemParameters.id),
@@ -90,7 +93,8 @@ def delivery_bank(
     items: Sequence[str] | None = None,
 ) -> DeliveryBank:
     """The (cached) bank of a test: ``kind`` "adaptive" with an ``item_filter`` (keys ``units``,
-    ``dimensions``, ``domains``, each a list), or "fixed" with its ``items`` in order."""
+    ``dimensions``, ``domains``, each a list), "fixed" with its ``items`` in order, or "practice"
+    with its ``items`` in order, of released units only."""
     fingerprint = bank_fingerprint(session)
     key = (
         session.get_bind().engine.url.render_as_string(hide_password=True),
@@ -105,6 +109,8 @@ def delivery_bank(
         return found
     if kind == "fixed":
         built = _build_fixed(session, list(items or ()), fingerprint)
+    elif kind == "practice":
+        built = _build_fixed(session, list(items or ()), fingerprint, released=True)
     else:
         built = _build_adaptive(session, item_filter or {}, fingerprint)
     with _lock:
@@ -171,20 +177,26 @@ def _build_adaptive(
     return DeliveryBank(cat, delivered, fingerprint)
 
 
+def _released(session: Session) -> list[UnitVersion]:
+    """Units whose latest version is released: the only ones a practice test may show."""
+    return latest_versions(session, ("released",))
+
+
 def _build_fixed(
-    session: Session, item_ids: list[str], fingerprint: tuple[Any, ...]
+    session: Session, item_ids: list[str], fingerprint: tuple[Any, ...], *, released: bool = False
 ) -> DeliveryBank:
     if not item_ids:
         raise BankUnavailableError("this fixed test has no items")
     found: dict[str, tuple[DeliveryItem, ItemVersion]] = {}
-    for version in _approved(session):
+    for version in _released(session) if released else _approved(session):
         for entry, iv in _entries(version):
             if entry.item.id in item_ids:
                 found[entry.item.id] = (entry, iv)
     missing = [i for i in item_ids if i not in found]
     if missing:
         raise BankUnavailableError(
-            f"items not in an approved unit of the bank: {', '.join(missing)}"
+            f"items not in {'a released' if released else 'an approved'} unit of the bank: "
+            f"{', '.join(missing)}"
         )
     bank_items = []
     records = []

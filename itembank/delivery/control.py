@@ -21,15 +21,22 @@ from sqlalchemy.orm import Session
 from itembank.accounts.audit import record
 from itembank.db import unit_of_work
 
-from .models import OPEN_STATUSES, AttemptGrant, Response, Test, TestSession
+from .models import (
+    OPEN_STATUSES,
+    AttemptGrant,
+    QuestionnaireAnswer,
+    Response,
+    Test,
+    TestSession,
+)
 from .sessions import (
     InvalidRequest,
     SessionNotFound,
     TestNotFound,
     _aware,
     _state,
-    cat_config,
     check_code_free,
+    check_test_config,
     hash_token,
     new_resume_code,
     normalise_code,
@@ -53,7 +60,7 @@ __all__ = [
 ALWAYS_EDITABLE = frozenset({"opens_at", "closes_at", "time_limit_minutes", "max_attempts"})
 EDITABLE = ALWAYS_EDITABLE | {
     "title", "kind", "cat_config", "item_filter", "items", "access_code", "show_score",
-    "report_max_se", "report_min_items",
+    "report_max_se", "report_min_items", "questionnaire_id",
 }  # fmt: skip
 
 
@@ -92,6 +99,11 @@ def edit_test(db: Session, test_id: str, actor: Any, changes: Mapping[str, Any])
                 f"change now (not {', '.join(sorted(locked))})"
             )
         before = {k: _plain(getattr(test, k)) for k in changes}
+        if "questionnaire_id" in changes:
+            from .questionnaire import check_questionnaire_id  # it imports sessions, as we do
+
+            changes = {**changes,
+                       "questionnaire_id": check_questionnaire_id(db, changes["questionnaire_id"])}
         if "access_code" in changes:
             check_code_free(db, changes["access_code"], test_id=test.id)
             test.code_key = normalise_code(changes["access_code"]) if test.status != "archived" else None
@@ -106,12 +118,7 @@ def edit_test(db: Session, test_id: str, actor: Any, changes: Mapping[str, Any])
         opens, closes = _aware(test.opens_at), _aware(test.closes_at)
         if opens is not None and closes is not None and closes <= opens:
             raise InvalidRequest("the test must close after it opens")
-        if test.kind == "fixed" and not test.items:
-            raise InvalidRequest("a fixed test needs its list of items")
-        try:
-            cat_config(test)
-        except Exception as exc:  # CatConfigError, ValueError: the message says what
-            raise InvalidRequest(f"cat_config: {exc}") from exc
+        check_test_config(db, test)
         record(db, actor, "test.edit", f"test:{test.id}",
                {"before": before, "after": {k: _plain(v) for k, v in changes.items()}})
     return test
@@ -245,6 +252,9 @@ def reset_session(
         test = ts.test
         answered = ts.answered
         db.execute(delete(Response).where(Response.session_id == ts.id))
+        db.execute(delete(QuestionnaireAnswer).where(QuestionnaireAnswer.session_id == ts.id))
+        ts.questionnaire_version_id = None
+        ts.questionnaire_finished_at = None
         ts.status = "started"
         ts.answered = 0
         ts.started_at = now

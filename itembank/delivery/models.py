@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from itembank.accounts.models import User
     from itembank.orgs.models import School, SchoolClass, Student
 
-TEST_KINDS = ("adaptive", "fixed")
+TEST_KINDS = ("adaptive", "fixed", "practice")
+FIXED_FORMS = ("fixed", "practice")  # kinds whose items are a list given in order
 SESSION_STATUSES = ("started", "in_progress", "finished", "expired")
 OPEN_STATUSES = ("started", "in_progress")
 TEST_STATUSES = ("open", "closed", "archived")
@@ -40,7 +41,8 @@ TEST_STATUSES = ("open", "closed", "archived")
 
 # -- tests --------------------------------------------------------------------------------------
 class Test(Base):
-    """A test students can take: adaptive (a CAT over a filtered bank) or fixed (an item list).
+    """A test students can take: adaptive (a CAT over a filtered bank), fixed (an item list) or
+    practice (an item list of released units whose end page shows the keys: :mod:`.practice`).
 
     ``cat_config`` is the plain dict of :class:`irt.cat.CatConfig` (reporting included);
     ``item_filter`` narrows an adaptive test's bank (``units``, ``dimensions``, ``domains``);
@@ -49,7 +51,7 @@ class Test(Base):
     __tablename__ = "tests"
     __test__ = False  # not a pytest test class
     __table_args__ = (
-        CheckConstraint("kind IN ('adaptive', 'fixed')", name="kind"),
+        CheckConstraint("kind IN ('adaptive', 'fixed', 'practice')", name="kind"),
         CheckConstraint("status IN ('open', 'closed', 'archived')", name="status"),
     )
 
@@ -78,6 +80,9 @@ class Test(Base):
     # (calibrated) answers; None: the defaults of itembank.delivery.sessions
     report_max_se: Mapped[float | None] = mapped_column(Float)
     report_min_items: Mapped[int | None] = mapped_column(Integer)
+    # the student questionnaire that follows the cognitive items (its latest stored version is
+    # delivered; itembank.delivery.questionnaire); None: the test ends with its last item
+    questionnaire_id: Mapped[str | None] = mapped_column(String(64))
 
     owner: Mapped[User | None] = relationship(back_populates="tests")
     assignments: Mapped[list[TestAssignment]] = relationship(
@@ -168,12 +173,21 @@ class TestSession(Base):
     # the token another device replaced (it is told that the session goes on elsewhere)
     previous_token_hash: Mapped[str | None] = mapped_column(String(64))
     taken_over_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the questionnaire section after the cognitive part: the version delivered (pinned when the
+    # section is first shown) and when the student finished it
+    questionnaire_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_versions.id"), index=True
+    )
+    questionnaire_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     test: Mapped[Test] = relationship(back_populates="sessions")
     student: Mapped[Student | None] = relationship()
     school_class: Mapped[SchoolClass | None] = relationship()
     responses: Mapped[list[Response]] = relationship(
         back_populates="session", order_by="Response.sequence", cascade="all, delete-orphan"
+    )
+    questionnaire_answers: Mapped[list[QuestionnaireAnswer]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
     )
 
 
@@ -198,6 +212,23 @@ class Response(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     session: Mapped[TestSession] = relationship(back_populates="responses")
+
+
+class QuestionnaireAnswer(Base):
+    """A student's answer to one questionnaire statement: the category chosen, 0 for the first of
+    its response scale (as written, before reverse coding), or None when the statement was shown
+    and left blank (missing).  One row per (session, item): a page sent again overwrites it."""
+
+    __tablename__ = "questionnaire_answers"
+    __table_args__ = (UniqueConstraint("session_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("test_sessions.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    session: Mapped[TestSession] = relationship(back_populates="questionnaire_answers")
 
 
 class AttemptGrant(Base):

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from itembank.bank.models import ItemVersion, UnitVersion
 from itembank.orgs.scope import Viewer
 
 from .models import Response, TestSession
+from .practice import not_practice
 from .scope import FINISHED_STATUSES, session_clause
 
 __all__ = ["Outcome", "outcomes_by_topic", "weakest"]
@@ -33,9 +34,10 @@ class Outcome:
 
 
 def outcomes_by_topic(
-    db: Session, user: Viewer, *, test_id: str, min_group_size: int
+    db: Session, user: Viewer, *, test_id: str, min_group_size: int, class_id: int | None = None
 ) -> list[Outcome]:
-    """Per dimension and per process, sorted weakest first within each kind."""
+    """Per dimension and per process, sorted weakest first within each kind (over the sessions of
+    one class when ``class_id`` is given; always within ``user``'s scope)."""
     rows = db.execute(
         select(Response.session_id, Response.item_version_id, func.sum(Response.score))
         .join(TestSession, Response.session_id == TestSession.id)
@@ -44,6 +46,8 @@ def outcomes_by_topic(
             TestSession.status.in_(FINISHED_STATUSES),
             Response.score.is_not(None),
             session_clause(user),
+            not_practice(),  # practice sessions are never results
+            true() if class_id is None else TestSession.class_id == class_id,
         )
         .group_by(Response.session_id, Response.item_version_id)
     ).all()

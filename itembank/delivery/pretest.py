@@ -29,7 +29,8 @@ from irt.cat.config import PretestConfig
 from irt.cat.pretest import least_counted
 
 from .cat_bank import BankUnavailableError, DeliveryBank, delivery_bank
-from .models import Response, Test
+from .models import Response, Test, TestSession
+from .practice import not_practice
 
 SNAPSHOT_LAG = timedelta(seconds=60)
 """Responses younger than this (before the session's last answer) are not counted yet: longer than
@@ -151,7 +152,8 @@ def response_counts(
 def item_counts(
     db: Session, bank: DeliveryBank, units: Sequence[int], before: datetime | None = None
 ) -> dict[str, int]:
-    """Responses to each item of ``units`` (their current versions), across every test."""
+    """Responses to each item of ``units`` (their current versions), across every test but
+    practice tests (whose sessions never enter research data)."""
     cat = bank.cat
     version_item = {
         bank.items[item_id].item_version_id: item_id for u in units for item_id in cat.unit_items(u)
@@ -161,7 +163,8 @@ def item_counts(
         return counts
     stmt = (
         select(Response.item_version_id, func.count())
-        .where(Response.item_version_id.in_(list(version_item)))
+        .join(TestSession, Response.session_id == TestSession.id)
+        .where(Response.item_version_id.in_(list(version_item)), not_practice())
         .group_by(Response.item_version_id)
     )
     if before is not None:

@@ -31,6 +31,7 @@ from itembank.orgs.scope import (
 )
 
 from .models import Test, TestAssignment, TestSession
+from .practice import not_practice
 
 __all__ = [
     "FINISHED_STATUSES",
@@ -229,6 +230,7 @@ def group_summaries(
                 TestSession.status.in_(FINISHED_STATUSES),
                 TestSession.scale_score.is_not(None),
                 aggregate_session_clause(user),
+                not_practice(),  # practice sessions are never results
             )
         )
 

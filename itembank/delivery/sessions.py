@@ -34,10 +34,19 @@ from itembank.errors import ItembankError
 from itembank.orgs.models import School, Student
 from itembank.orgs.student_passwords import password_matches
 
-from . import pretest
+from . import practice, pretest
 from .cat_bank import BankUnavailableError, DeliveryBank, DeliveryItem, delivery_bank
 from .cat_config import DEFAULT_REPORTING
-from .models import OPEN_STATUSES, AttemptGrant, CodeFailure, Response, Test, TestSession
+from .models import (
+    FIXED_FORMS,
+    OPEN_STATUSES,
+    TEST_KINDS,
+    AttemptGrant,
+    CodeFailure,
+    Response,
+    Test,
+    TestSession,
+)
 from .scoring import ResponseShapeError, check_response, is_blank, score_response
 
 __all__ = [
@@ -71,6 +80,7 @@ __all__ = [
     "save_draft",
     "Started",
     "TestNotFound",
+    "check_test_config",
     "create_test",
     "normalise_language",
     "record_response",
@@ -363,7 +373,34 @@ def cat_config(test: Test) -> CatConfig:
 
 
 def _bank(db: Session, test: Test) -> DeliveryBank:
+    if practice.is_practice(test):
+        return delivery_bank(db, kind="practice", items=test.items)
     return delivery_bank(db, kind=test.kind, item_filter=test.item_filter, items=test.items)
+
+
+def check_test_config(db: Session, test: Test) -> None:
+    """InvalidRequest when the test's configuration cannot be delivered as it stands: a fixed or
+    practice test without items, a practice test with items of units that are not released, a
+    fixed (or practice) test that seeds pretest units, a CAT configuration the engine refuses."""
+    if test.kind in FIXED_FORMS and not test.items:
+        raise InvalidRequest(
+            f"a {'practice' if practice.is_practice(test) else 'fixed'} test needs its list of items"
+        )
+    try:
+        config = cat_config(test)
+        reporting_from_dict(config.reporting)
+    except (CatConfigError, ValueError) as exc:
+        raise InvalidRequest(f"cat_config: {exc}") from exc
+    if test.kind in FIXED_FORMS and config.pretest.count:
+        raise InvalidRequest(
+            "cat_config.pretest.count: only adaptive tests seed pretest units; a fixed form is "
+            "given as it is (put field-trial units in a booklet design, or seed them into an "
+            "adaptive test)"
+        )
+    if practice.is_practice(test):
+        problems = practice.unreleased_items(db, list(test.items or ()))
+        if problems:
+            raise InvalidRequest("; ".join(problems))
 
 
 def _history(responses: Sequence[Response]) -> list[tuple[str, int | None]]:
@@ -381,7 +418,7 @@ def _next_item(
 ) -> str | None:
     """The item to deliver after ``history``, or None when the test is over.  Pretest units
     (``config.pretest``) are seeded between the engine's units; the engine never sees them."""
-    if test.kind == "fixed":
+    if test.kind in FIXED_FORMS:
         order = list(test.items or ())
         return order[len(history)] if len(history) < len(order) else None
     seeding = config.pretest.count > 0
@@ -568,6 +605,7 @@ def create_test(
     title: Mapping[str, str],
     access_code: str,
     kind: str = "adaptive",
+    practice_mode: bool = False,
     cat_config_data: Mapping[str, Any] | None = None,
     item_filter: Mapping[str, Any] | None = None,
     items: Sequence[str] | None = None,
@@ -579,16 +617,26 @@ def create_test(
     max_attempts: int | None = 1,
     report_max_se: float | None = None,
     report_min_items: int | None = None,
+    questionnaire_id: str | None = None,
 ) -> Test:
     """Add a test (in the caller's transaction) after checking its configuration.  The access
-    code must not be held by another test that is not archived (CodeTaken)."""
+    code must not be held by another test that is not archived (CodeTaken).  ``practice_mode``
+    (kind "fixed" or "practice"): a practice test of released units (:mod:`.practice`).
+    ``questionnaire_id``: a questionnaire stored in the bank, given after the last item."""
+    from .questionnaire import check_questionnaire_id  # it imports this module
+
+    questionnaire_id = check_questionnaire_id(db, questionnaire_id)
     if max_attempts is not None and max_attempts < 1:
         raise InvalidRequest("attempts must be at least 1 (or unlimited)")
     check_code_free(db, access_code)
-    if kind not in ("adaptive", "fixed"):
-        raise InvalidRequest(f"kind must be adaptive or fixed, not {kind!r}")
-    if kind == "fixed" and not items:
-        raise InvalidRequest("a fixed test needs its list of items")
+    if practice_mode:
+        if kind == "adaptive":
+            raise InvalidRequest("a practice test is a fixed form of released units, not adaptive")
+        kind = "practice"
+    if kind not in TEST_KINDS:
+        raise InvalidRequest(f"kind must be adaptive, fixed or practice, not {kind!r}")
+    if kind == "practice":
+        item_filter = None
     test = Test(
         id=id,
         title=dict(title),
@@ -607,12 +655,9 @@ def create_test(
         code_key=normalise_code(access_code),
         report_max_se=report_max_se,
         report_min_items=report_min_items,
+        questionnaire_id=questionnaire_id,
     )
-    try:
-        config = cat_config(test)
-        reporting_from_dict(config.reporting)
-    except (CatConfigError, ValueError) as exc:
-        raise InvalidRequest(f"cat_config: {exc}") from exc
+    check_test_config(db, test)
     db.add(test)
     return test
 
@@ -1034,7 +1079,7 @@ def length_bound(db: Session, test: Test) -> int:
     """The most items a session of ``test`` can have, for the student's progress bar: the fixed
     form's length, or the adaptive test's maximum plus its pretest units (at their longest), so
     the bar never tells a pretest unit apart and never says when the test will stop."""
-    if test.kind == "fixed":
+    if test.kind in FIXED_FORMS:
         return len(test.items or ())
     config = cat_config(test)
     extra = 0

@@ -118,7 +118,7 @@ def _render(doc: Document) -> tuple[str, bytes]:
         units = [job.units[u] for u in job.design.units_of(doc.number)]
         pdf = render_booklet(units, job.language, test_name=job.test_name, booklet_label=str(doc.number),
                              images={u.id: job.images.get(u.id, {}) for u in units},
-                             design_label=job.design_label)
+                             design_label=job.design_label, minutes=job.design.stated_minutes(doc.number))
     else:
         assert doc.kind is not None
         used = [job.units[u] for u in job.design.unit_ids()]

@@ -60,7 +60,7 @@ def test_the_fingerprint_changes_with_the_parameters(app: Flask) -> None:  # noq
     factory = app.extensions["itembank_sessionmaker"]
     with factory() as s:
         before = bank_fingerprint(s)
-        assert len(before) == 8 and before[0] is not None
+        assert len(before) == 9 and before[0] is not None  # versions (3), parameters (4), attached (2)
     with factory() as s, s.begin():
         first = s.scalars(select(ItemParameters.id).order_by(ItemParameters.id)).first()
         s.execute(update(ItemParameters).where(ItemParameters.id == first)

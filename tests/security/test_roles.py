@@ -30,9 +30,9 @@ PUBLIC = {
 }
 # A student's pages: anonymous visitors are sent back to the join page, nothing is shown.
 STUDENT_PAGES = {"deliver.current", "deliver.start", "deliver.answer", "deliver.done",
-                 "deliver.leave", "deliver.draft", "deliver.status"}
+                 "deliver.leave", "deliver.draft", "deliver.status", "deliver.questionnaire_page"}
 # The API's session endpoints: the bearer token is the credential.
-TOKEN = {"api.show", "api.respond"}
+TOKEN = {"api.show", "api.respond", "api.questionnaire", "api.questionnaire_answers"}
 
 
 def _public(endpoint: str) -> bool:
@@ -198,3 +198,8 @@ def test_student_pages_never_show_keys_guides_or_parameters(app: Flask) -> None:
         assert reply.status_code == 200
         item, n = reply.get_json()["item"], n + 1
     assert n >= 6
+    # the end page of an operational test neither (keys are shown only in a practice test of
+    # released units: tests/security/test_practice_keys.py walks those)
+    text = html_lib.unescape(c.get("/test/done").get_data(as_text=True))
+    assert "practice-review" not in text
+    assert [s for s in secrets if len(s) >= 6 and s in text] == []

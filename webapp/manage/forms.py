@@ -53,11 +53,16 @@ class TestForm(ClassesForm):
                 "adaptive", _l("Adaptive: the computer chooses units to suit each student")
             ),
             SelectChoice("fixed", _l("Fixed: every student answers the same items in order")),
+            SelectChoice(
+                "practice",
+                _l("Practice: released units only; at the end students see their answers beside "
+                   "the key, why each option is right or wrong, and the coding guide's examples"),
+            ),
         ],
         default="adaptive",
     )
     items = TextAreaField(
-        _l("Items of a fixed test"),
+        _l("Items of a fixed or practice test"),
         validators=[Optional(), Length(max=20000)],
         description=_l("Item ids in delivery order, separated by spaces, commas or new lines."),
     )

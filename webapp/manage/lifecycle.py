@@ -24,11 +24,13 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from itembank.bank.questionnaire_store import questionnaire_ids
 from itembank.delivery import control
 from itembank.delivery import scope as session_scope
 from itembank.delivery import sessions as delivery
@@ -67,6 +69,8 @@ class EditTestForm(FlaskForm):
         _l("Report a score only when its standard error (of θ) is at most"),
         validators=[Optional(), NumberRange(min=0.05, max=5)],
     )
+    # the student questionnaire after the last item; choices: the questionnaires in the bank
+    questionnaire = SelectField(_l("Questionnaire after the last item"), choices=[], default="")
     # CAT settings (adaptive tests)
     stop_se = FloatField(_l("Stop when the standard error of θ is at most"),
                          validators=[Optional(), NumberRange(min=0.05, max=2)])
@@ -144,6 +148,7 @@ def _fill(form: EditTestForm, test: Test, *, keep: frozenset[str] = frozenset())
     form.show_score.data = test.show_score
     form.report_min_items.data = test.report_min_items
     form.report_max_se.data = test.report_max_se
+    form.questionnaire.data = test.questionnaire_id or ""
     form.stop_se.data = stopping.get("se")
     form.min_items.data = stopping.get("min_items")
     form.max_items.data = stopping.get("max_items")
@@ -172,6 +177,7 @@ def _changes(form: EditTestForm, test: Test) -> dict[str, Any]:
         "show_score": bool(form.show_score.data),
         "report_min_items": form.report_min_items.data,
         "report_max_se": form.report_max_se.data,
+        "questionnaire_id": form.questionnaire.data or None,
     }
     if test.kind == "adaptive":
         config = copy.deepcopy(test.cat_config or {})
@@ -228,6 +234,9 @@ def edit_test(test_id: str) -> Response | tuple[str, int]:
     test = _test_or_404(test_id)
     started = control.has_sessions(db, test.id)
     form = EditTestForm()
+    form.questionnaire.choices = [SelectChoice("", _("No questionnaire"))] + [
+        SelectChoice(q, q) for q in questionnaire_ids(db)
+    ]
     if started and form.is_submitted():
         _fill(form, test, keep=OPEN_FIELDS)  # the other fields are shown disabled: not sent
     status = 200

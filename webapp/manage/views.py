@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from itembank.accounts import audit
 from itembank.accounts.models import User
 from itembank.db import unit_of_work
+from itembank.delivery import practice
 from itembank.delivery import scope as session_scope
 from itembank.delivery import sessions as delivery
 from itembank.delivery.cat_bank import BankUnavailableError, delivery_bank
@@ -28,6 +29,7 @@ from itembank.orgs import scope
 from itembank.orgs.models import ClassTeacher, School, SchoolClass, Student
 from itembank.orgs.roster import MAX_ROSTER_BYTES, import_roster
 
+from ..authoring.labels import STATUSES as STATUS_NAMES
 from ..database import get_db
 from ..roles import roles_required
 from . import bp
@@ -108,6 +110,21 @@ def new_test() -> Response | tuple[str, int]:
                 _("A test with this id exists; choose another."),
             ]
             problem = True
+        if form.kind.data == "practice":
+            if not items:
+                form.items.errors = [*form.items.errors, _("A practice test needs its item ids.")]
+                problem = True
+            for item_id, found in practice.unit_statuses(db, items).items():
+                if found is None:
+                    form.items.errors = [*form.items.errors,
+                                         _("There is no item %(item)s in the bank.", item=item_id)]
+                elif found[1] != "released":
+                    form.items.errors = [*form.items.errors, _(
+                        "Item %(item)s is in unit %(unit)s, which is %(status)s: a practice test "
+                        "takes items of released units only (a reviewer releases a unit after it "
+                        "is retired).", item=item_id, unit=found[0],
+                        status=STATUS_NAMES.get(found[1], found[1]))]
+                problem = problem or found is None or found[1] != "released"
         if form.kind.data == "fixed":
             if not items:
                 form.items.errors = [*form.items.errors, _("A fixed test needs its item ids.")]
@@ -147,7 +164,7 @@ def new_test() -> Response | tuple[str, int]:
                     max_attempts=form.attempts.data or 1,
                     kind=form.kind.data,
                     cat_config_data=DEMO_CAT_CONFIG if form.kind.data == "adaptive" else None,
-                    items=items if form.kind.data == "fixed" else None,
+                    items=items if form.kind.data in ("fixed", "practice") else None,
                     opens_at=opens,
                     closes_at=closes,
                     time_limit_minutes=form.time_limit.data,
@@ -288,9 +305,17 @@ def class_page(class_id: int) -> str:
     ).all()
     link = LinkTeacherForm()
     link.teacher.choices = _teacher_choices(db, klass)
+    # the class's tests (assigned to it or its school), each with teaching materials for the
+    # class's results (materials.for_test narrowed to the class); practice tests have no results
+    tests = [t for t in db.scalars(
+        session_scope.tests_visible_to(current_user)
+        .where(Test.id.in_(select(TestAssignment.test_id).where(
+            (TestAssignment.class_id == klass.id) | (TestAssignment.school_id == klass.school_id))))
+        .order_by(Test.id)
+    ) if not practice.is_practice(t)]
     return render_template(
         "manage/class.html", klass=klass, students=students, teachers=teachers, link=link,
-        confirm=ConfirmForm(), cards=cards_form(klass),
+        confirm=ConfirmForm(), cards=cards_form(klass), tests=tests,
     )  # fmt: skip
 
 

@@ -19,6 +19,8 @@ from itembank.delivery.models import Test
 from itembank.materials import store, workflow
 from itembank.materials.models import KINDS, LICENCES, VISIBILITIES, Material
 from itembank.materials.scope import STAFF_ROLES, material_clause, reviewable_clause
+from itembank.orgs import scope as org_scope
+from itembank.orgs.models import SchoolClass
 from webapp.authoring.labels import DIMENSIONS, GRADE_BANDS, PROCESSES  # the framework's names
 
 from ..database import get_db
@@ -268,8 +270,15 @@ def for_test(test_id: str) -> str:
     ).first()
     if test is None:
         abort(404)
+    klass = None
+    if "class" in request.args:  # a class's results (from its page): one of the user's classes
+        klass = db.scalars(org_scope.classes_visible_to(current_user).where(
+            SchoolClass.id == request.args.get("class", type=int))).first()
+        if klass is None:
+            abort(404)
     found = outcomes.outcomes_by_topic(db, current_user, test_id=test.id,
-                                       min_group_size=_min_group_size())
+                                       min_group_size=_min_group_size(),
+                                       class_id=klass.id if klass is not None else None)
     weakest = {kind: outcomes.weakest(found, kind) for kind in ("dimension", "process")}
     suggested = {
         "dimension": list(db.scalars(workflow.materials_on(
@@ -277,7 +286,7 @@ def for_test(test_id: str) -> str:
         "process": list(db.scalars(workflow.materials_on(
             current_user, process=weakest["process"].code))) if weakest["process"] else [],
     }
-    return render_template("materials/for_test.html", test=test, outcomes=found,
+    return render_template("materials/for_test.html", test=test, outcomes=found, klass=klass,
                            weakest=weakest, suggested=suggested, minimum=_min_group_size())
 
 
