@@ -114,13 +114,58 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
 
 
-@pytest.fixture
-def demo_bank(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    """The small test bank of tests/data/units imported into the database."""
+def _sqlite_with(template: Path, folder: Path) -> Path:
+    """A copy of the migrated template with ``folder``'s units imported (built once per session)."""
     from itembank.bank.importer import import_paths
 
-    with session_factory() as session, session.begin():
-        import_paths(session, [TEST_UNITS])
+    path = template.parent / f"with-{folder.name}.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        shutil.copy(template, path)
+        with make_session_factory(engine)() as session, session.begin():
+            import_paths(session, [folder])
+    finally:
+        engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _sqlite_test_units(_sqlite_template: Path) -> Path:
+    return _sqlite_with(_sqlite_template, TEST_UNITS)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_items(_sqlite_template: Path) -> Path:
+    return _sqlite_with(_sqlite_template, REPO / "items")
+
+
+def import_bank(request: pytest.FixtureRequest, factory: sessionmaker[Session], folder: Path) -> None:
+    """Import ``folder``'s units into the test's database.  On SQLite, when nothing was stored yet,
+    the database file is replaced by a copy of one imported once per test session (the same rows:
+    the import is deterministic), which saves the import in hundreds of tests; otherwise (or on
+    PostgreSQL) the units are imported."""
+    from itembank.bank.importer import import_paths
+    from itembank.bank.models import Unit
+
+    engine = factory.kw["bind"]
+    if engine.dialect.name == "sqlite" and engine.url.database and folder in (TEST_UNITS, REPO / "items"):
+        with factory() as session:
+            empty = session.query(Unit.id).first() is None and not any(
+                session.execute(text(f'SELECT 1 FROM "{t.name}" LIMIT 1')).first()
+                for t in Base.metadata.sorted_tables if t.name != "alembic_version")
+        if empty:
+            template = "_sqlite_test_units" if folder == TEST_UNITS else "_sqlite_items"
+            engine.dispose()
+            shutil.copy(request.getfixturevalue(template), engine.url.database)
+            return
+    with factory() as session, session.begin():
+        import_paths(session, [folder])
+
+
+@pytest.fixture
+def demo_bank(request: pytest.FixtureRequest, session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The small test bank of tests/data/units imported into the database."""
+    import_bank(request, session_factory, TEST_UNITS)
     return session_factory
 
 

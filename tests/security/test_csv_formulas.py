@@ -13,9 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.bank.csv_export import csv_text, safe_cell, safe_csv_text
-from itembank.bank.importer import import_paths
 
-from ..conftest import REPO
+from ..conftest import REPO, import_bank
 from ..itembank.research.research_data import field_trial_csv
 from ..webapp.conftest import csrf_token
 
@@ -43,11 +42,11 @@ def test_a_formula_cell_is_neutralised_and_a_number_is_not(value: str) -> None:
 
 
 @pytest.fixture
-def admin_client(app: Flask, session_factory: sessionmaker[Session]) -> FlaskClient:
+def admin_client(request: pytest.FixtureRequest, app: Flask, session_factory: sessionmaker[Session]) -> FlaskClient:
     from itembank.accounts.users import create_user
 
+    import_bank(request, session_factory, REPO / "items")  # a copy of one import (SQLite)
     with session_factory() as s, s.begin():
-        import_paths(s, [REPO / "items"])
         create_user(s, "ada", "admin", "a-long-password-1")
     client = app.test_client()
     page = client.get("/auth/login").get_data(as_text=True)

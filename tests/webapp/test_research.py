@@ -11,18 +11,17 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.accounts.users import create_user
-from itembank.bank.importer import import_paths
 from itembank.research import calibration_runs, jobs
 
-from ..conftest import REPO
+from ..conftest import REPO, import_bank
 from ..itembank.research.research_data import field_trial_csv
 from .conftest import csrf_token
 
 
 @pytest.fixture
-def research_client(app: Flask, session_factory: sessionmaker[Session]) -> FlaskClient:
+def research_client(request: pytest.FixtureRequest, app: Flask, session_factory: sessionmaker[Session]) -> FlaskClient:
+    import_bank(request, session_factory, REPO / "items")  # a copy of one import (SQLite)
     with session_factory() as s, s.begin():
-        import_paths(s, [REPO / "items"])
         create_user(s, "rita", "researcher", "a-long-password-1")
         create_user(s, "tom", "teacher", "a-long-password-1")
     client = app.test_client()

@@ -19,12 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.accounts.users import create_user
-from itembank.bank.importer import import_paths
 from itembank.bank.models import Calibration
 from itembank.cli.report import report_command
 from itembank.research.models import Dataset
 
-from ..conftest import REPO
+from ..conftest import REPO, import_bank
 from ..itembank.research.research_data import field_trial_csv
 from .conftest import csrf_token
 
@@ -33,9 +32,9 @@ SEED = 20261125  # the web reports' seed (webapp/research/views.py SEED)
 
 
 @pytest.fixture
-def research_client(app: Flask, session_factory: sessionmaker[Session]) -> FlaskClient:
+def research_client(request: pytest.FixtureRequest, app: Flask, session_factory: sessionmaker[Session]) -> FlaskClient:
+    import_bank(request, session_factory, REPO / "items")  # a copy of one import (SQLite)
     with session_factory() as s, s.begin():
-        import_paths(s, [REPO / "items"])
         # the data mix the cities penang and taipei: only an admin sees (and may weigh) every row;
         # a city's researcher sees its own rows (tests/webapp/test_research_coding.py)
         create_user(s, "rita", "admin", "a-long-password-1")

@@ -14,11 +14,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.accounts.users import create_user
-from itembank.bank.importer import import_paths
 from itembank.research import calibration_runs, jobs
 from itembank.research.models import CalibrationRun, Job
 
-from ..conftest import REPO
+from ..conftest import REPO, import_bank
 from ..itembank.research.research_data import field_trial_csv
 from .conftest import csrf_token
 
@@ -30,10 +29,10 @@ BUSY = {"en": "The worker is busy with another job", "zh_Hant_TW": "工作程序
 
 
 @pytest.fixture
-def queued_run(app: Flask, session_factory: sessionmaker[Session]) -> tuple[FlaskClient, str, int]:
+def queued_run(request: pytest.FixtureRequest, app: Flask, session_factory: sessionmaker[Session]) -> tuple[FlaskClient, str, int]:
     """A signed-in researcher, and the URL and job id of a run just queued through the page."""
+    import_bank(request, session_factory, REPO / "items")  # a copy of one import (SQLite)
     with session_factory() as s, s.begin():
-        import_paths(s, [REPO / "items"])
         create_user(s, "rita", "researcher", "a-long-password-1")
     client = app.test_client()
     page = client.get("/auth/login")

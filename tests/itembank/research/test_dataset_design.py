@@ -19,19 +19,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from irt import replicates as rep
-from itembank.bank.importer import import_paths
 from itembank.errors import DataFileError
 from itembank.research import dataset_design, datasets
 from itembank.research.models import Dataset, DatasetPerson
-from tests.conftest import REPO
+from tests.conftest import REPO, import_bank
 
 from .research_data import field_trial_csv
 
 
 @pytest.fixture
-def bank(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    with session_factory() as s, s.begin():
-        import_paths(s, [REPO / "items"])
+def bank(request: pytest.FixtureRequest, session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    import_bank(request, session_factory, REPO / "items")  # a copy of one import (SQLite)
     return session_factory
 
 

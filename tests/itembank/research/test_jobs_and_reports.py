@@ -13,21 +13,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from irt.models import ItemParameters as IrtParameters
 from irt.models import sample_responses
-from itembank.bank.importer import import_paths
 from itembank.bank.models import ItemVersion
 from itembank.errors import DataFileError
 from itembank.research import calibration_runs, datasets, jobs, publish, reports
 from itembank.research.datasets import Matrix
 from itembank.research.models import CalibrationRun, DatasetResponse, Job
-from tests.conftest import REPO
+from tests.conftest import REPO, import_bank
 
 from .research_data import field_trial_csv
 
 
 @pytest.fixture
-def bank(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    with session_factory() as s, s.begin():
-        import_paths(s, [REPO / "items"])
+def bank(request: pytest.FixtureRequest, session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    import_bank(request, session_factory, REPO / "items")  # a copy of one import (SQLite)
     return session_factory
 
 

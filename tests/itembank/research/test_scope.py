@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from itembank.bank.importer import import_paths
 from itembank.orgs.models import City
 from itembank.research import datasets, reports
 from itembank.research.scope import scope_for
-from tests.conftest import REPO
+from tests.conftest import REPO, import_bank
 
 from .research_data import field_trial_csv
 
@@ -27,9 +26,9 @@ class Viewer:
 
 
 @pytest.fixture
-def dataset(session_factory: sessionmaker[Session]) -> tuple[sessionmaker[Session], int, int]:
+def dataset(request: pytest.FixtureRequest, session_factory: sessionmaker[Session]) -> tuple[sessionmaker[Session], int, int]:
+    import_bank(request, session_factory, REPO / "items")  # a copy of one import (SQLite)
     with session_factory() as s, s.begin():
-        import_paths(s, [REPO / "items"])
         for code, kind in (("taipei", "home"), ("penang", "partner"), ("cebu", "partner")):
             s.add(City(code=code, name={"zh-TW": code, "en": code}, kind=kind))
         s.flush()
