@@ -46,7 +46,7 @@ def upgrade() -> None:
     tests = sa.table("tests", sa.column("id", sa.String), sa.column("kind", sa.String),
                      sa.column("item_filter", sa.JSON))
     if practice:
-        conn.execute(sa.update(tests).where(tests.c.id.in_(practice)).values(kind="practice", item_filter=None))
+        conn.execute(sa.update(tests).where(tests.c.id.in_(practice)).values(kind="practice", item_filter=sa.null()))
     events = sa.table("workflow_events", sa.column("action", sa.String), sa.column("from_status", sa.String),
                       sa.column("to_status", sa.String))
     conn.execute(sa.update(events).where(events.c.action == "retire", events.c.from_status == "retired",
