@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -34,6 +35,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -165,19 +167,28 @@ def _wants_json() -> bool:
     )
 
 
-def _state() -> delivery.SessionState | None:
-    """The remembered session's state; None without one.  SessionTakenOver propagates (its
-    handler below tells the student where the session went)."""
+T = TypeVar("T")
+
+
+def _of_remembered(read: Callable[[Session, str, str], T]) -> T | None:
+    """``read(db, session id, token)`` of the remembered session; None without one, or (and it is
+    forgotten) when it no longer exists.  SessionTakenOver propagates (its handler below tells the
+    student where the session went)."""
     remembered = _remembered()
     if remembered is None:
         return None
     try:
-        return delivery.session_state(get_db(), remembered["id"], remembered["token"])
+        return read(get_db(), remembered["id"], remembered["token"])
     except delivery.SessionTakenOver:
         raise
     except delivery.SessionNotFound:
         _forget()
         return None
+
+
+def _state() -> delivery.SessionState | None:
+    """The remembered session's state; None without one."""
+    return _of_remembered(delivery.session_state)
 
 
 @bp.errorhandler(delivery.SessionTakenOver)
@@ -481,16 +492,7 @@ def done() -> Response | str:
 
 
 def _questionnaire_state() -> questionnaires.QuestionnaireState | None:
-    remembered = _remembered()
-    if remembered is None:
-        return None
-    try:
-        return questionnaires.questionnaire_state(get_db(), remembered["id"], remembered["token"])
-    except delivery.SessionTakenOver:
-        raise
-    except delivery.SessionNotFound:
-        _forget()
-        return None
+    return _of_remembered(questionnaires.questionnaire_state)
 
 
 @bp.route("/test/questionnaire", methods=["GET", "POST"])
