@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     Float,
@@ -177,3 +178,15 @@ class QuestionnaireVersion(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     source_path: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BankRevision(Base):
+    """One row whose ``revision`` grows with every change to ``unit_versions``, ``item_versions``
+    or ``item_parameters``, counted by database triggers (migration 0016), so that every writer is
+    counted, whatever its path.  Delivery keys its per-process cache of built banks by it: one
+    primary-key read per answer instead of aggregates over the bank."""
+
+    __tablename__ = "bank_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)

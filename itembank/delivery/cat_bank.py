@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from irt.cat import BankItem, CatBank
 from irt.models import ItemParameters as IrtParameters
-from itembank.bank.models import ItemParameters, ItemVersion, UnitVersion
+from itembank.bank.models import BankRevision, ItemParameters, ItemVersion, UnitVersion
 from itembank.bank.queries import in_use_versions, latest_versions, unit_schema
 from itembank.bank.schema import AUTO_SCORED
 from itembank.bank.schema import Unit as UnitSchema
@@ -58,27 +59,14 @@ class DeliveryBank:
 
 
 def bank_fingerprint(session: Session) -> tuple[Any, ...]:
-    """Cheap aggregates that change whenever the deliverable bank changes: a new unit version, a
-    status change, new or re-attached or re-estimated parameters.  One round trip (it runs on
-    every delivery request): the three aggregates are scalar subqueries of one SELECT."""
-    versions = select(
-        func.max(UnitVersion.id),
-        func.count(UnitVersion.id).filter(UnitVersion.status == "approved"),
-        func.count(UnitVersion.id).filter(UnitVersion.status == "released"),
-    ).subquery()
-    params = select(
-        func.max(ItemParameters.id),
-        func.sum(ItemParameters.a),
-        func.sum(ItemParameters.c),
-        func.count(ItemParameters.id),
-    ).subquery()
-    attached = select(
-        func.sum(ItemVersion.parameters_id), func.count(ItemVersion.parameters_id)
-    ).subquery()
-    # each side is one row: join them on TRUE (a cross join without the cartesian warning)
-    joined = versions.join(params, true()).join(attached, true())
-    row = session.execute(select(versions, params, attached).select_from(joined)).one()
-    return tuple(row)
+    """The bank's revision, which database triggers raise with every change to unit versions, item
+    versions and item parameters (:class:`itembank.bank.models.BankRevision`): one primary-key
+    read per delivery request.  Without its row (a database emptied by hand), a key no cache
+    holds: the bank is built anew each time, slower but never stale."""
+    revision = session.scalar(select(BankRevision.revision).where(BankRevision.id == 1))
+    if revision is None:
+        return ("unknown", uuid.uuid4().hex)
+    return (revision,)
 
 
 _cache: dict[tuple[Any, ...], DeliveryBank] = {}
@@ -91,11 +79,14 @@ def delivery_bank(
     kind: str = "adaptive",
     item_filter: Mapping[str, Any] | None = None,
     items: Sequence[str] | None = None,
+    fingerprint: tuple[Any, ...] | None = None,
 ) -> DeliveryBank:
     """The (cached) bank of a test: ``kind`` "adaptive" with an ``item_filter`` (keys ``units``,
     ``dimensions``, ``domains``, each a list), "fixed" with its ``items`` in order, or "practice"
-    with its ``items`` in order, of released units only."""
-    fingerprint = bank_fingerprint(session)
+    with its ``items`` in order, of released units only.  ``fingerprint``: the bank's, read by
+    the caller in the same transaction (:func:`bank_fingerprint` otherwise)."""
+    if fingerprint is None:
+        fingerprint = bank_fingerprint(session)
     key = (
         session.get_bind().engine.url.render_as_string(hide_password=True),
         fingerprint,

@@ -13,6 +13,7 @@ response_id) make a second recording of one answer impossible.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import hmac
 import json
@@ -24,11 +25,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from irt.cat import CatConfig, CatConfigError, CatHistoryError, finish, next_step
 from irt.reporting import from_dict as reporting_from_dict
 from itembank import config as settings
+from itembank.bank.models import BankRevision
 from itembank.db import unit_of_work
 from itembank.errors import ItembankError
 from itembank.orgs.models import School, Student
@@ -366,16 +368,23 @@ def _student_key(value: Any) -> str:
 
 def cat_config(test: Test) -> CatConfig:
     """The test's engine configuration, with the default reporting scale and levels if it has
-    none of its own."""
-    data = copy.deepcopy(test.cat_config or {})
+    none of its own.  Parsed once per distinct configuration in a process (twice per answer
+    otherwise); a CatConfig is immutable, and its ``reporting`` dict is only read."""
+    return _parsed_config(json.dumps(test.cat_config or {}, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_config(text: str) -> CatConfig:
+    data = json.loads(text)
     data.setdefault("reporting", copy.deepcopy(DEFAULT_REPORTING))
     return CatConfig.from_dict(data)
 
 
-def _bank(db: Session, test: Test) -> DeliveryBank:
+def _bank(db: Session, test: Test, fingerprint: tuple[Any, ...] | None = None) -> DeliveryBank:
     if practice.is_practice(test):
-        return delivery_bank(db, kind="practice", items=test.items)
-    return delivery_bank(db, kind=test.kind, item_filter=test.item_filter, items=test.items)
+        return delivery_bank(db, kind="practice", items=test.items, fingerprint=fingerprint)
+    return delivery_bank(db, kind=test.kind, item_filter=test.item_filter, items=test.items,
+                         fingerprint=fingerprint)
 
 
 def check_test_config(db: Session, test: Test) -> None:
@@ -403,7 +412,7 @@ def check_test_config(db: Session, test: Test) -> None:
             raise InvalidRequest("; ".join(problems))
 
 
-def _history(responses: Sequence[Response]) -> list[tuple[str, int | None]]:
+def _history(responses: Sequence[StoredAnswer]) -> list[tuple[str, int | None]]:
     # with the time of the last answer: pretest seeding counts responses as of then
     last = responses[-1].created_at if responses else None
     return pretest.SessionHistory(((r.item_id, r.score) for r in responses), last)
@@ -489,19 +498,39 @@ def _expired(ts: TestSession, now: datetime) -> bool:
     return ts.status in OPEN_STATUSES and deadline is not None and now >= deadline
 
 
-def _load_responses(db: Session, session_id: str) -> list[Response]:
-    return list(
-        db.scalars(
-            select(Response).where(Response.session_id == session_id).order_by(Response.sequence)
-        )
+@dataclass(frozen=True)
+class StoredAnswer:
+    """What a session's state needs of one stored response (read as plain rows, not ORM
+    objects: the whole history is read on every answer)."""
+
+    sequence: int
+    response_id: str
+    item_id: str
+    response: Any
+    score: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: Response) -> StoredAnswer:
+        return cls(r.sequence, r.response_id, r.item_id, r.response, r.score, r.created_at)
+
+
+_ANSWER_COLUMNS = (Response.sequence, Response.response_id, Response.item_id, Response.response,
+                   Response.score, Response.created_at)
+
+
+def _load_responses(db: Session, session_id: str) -> list[StoredAnswer]:
+    rows = db.execute(
+        select(*_ANSWER_COLUMNS).where(Response.session_id == session_id).order_by(Response.sequence)
     )
+    return [StoredAnswer(*row) for row in rows]
 
 
 def _state(
     db: Session,
     ts: TestSession,
     now: datetime,
-    responses: list[Response] | None = None,
+    responses: list[StoredAnswer] | None = None,
     bank: DeliveryBank | None = None,
     grace: timedelta = timedelta(0),
 ) -> SessionState:
@@ -532,7 +561,7 @@ def _record_draft(
     ts: TestSession,
     bank: DeliveryBank,
     config: CatConfig,
-    responses: list[Response],
+    responses: list[StoredAnswer],
     now: datetime,
 ) -> list[tuple[str, int | None]]:
     """Record the session's draft as the answer to the current item (the time ran out while
@@ -569,8 +598,22 @@ def _record_draft(
 
 
 def _authorised(db: Session, session_id: str, token: str | None, *, lock: bool) -> TestSession:
+    return _authorised_with_revision(db, session_id, token, lock=lock)[0]
+
+
+def _authorised_with_revision(
+    db: Session, session_id: str, token: str | None, *, lock: bool
+) -> tuple[TestSession, tuple[Any, ...] | None]:
+    """The session (locked if ``lock``) with its test, and the bank's fingerprint read in the
+    same statement (None without the revision row: :func:`delivery_bank` then reads it)."""
     if not isinstance(session_id, str) or not token:
         raise SessionNotFound("no session with this id for this token")
+    revision = select(BankRevision.revision).where(BankRevision.id == 1).scalar_subquery()
+    stmt = (
+        select(TestSession, revision)
+        .where(TestSession.id == session_id)
+        .options(joinedload(TestSession.test))  # one round trip for the session, test and revision
+    )
     if lock:
         if db.get_bind().dialect.name == "sqlite":
             # Take SQLite's write lock before reading: concurrent recorders queue here (busy
@@ -578,23 +621,17 @@ def _authorised(db: Session, session_id: str, token: str | None, *, lock: bool) 
             db.execute(
                 update(TestSession).where(TestSession.id == session_id).values(updated_at=utcnow())
             )
-        stmt = (
-            select(TestSession)
-            .where(TestSession.id == session_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    else:
-        stmt = select(TestSession).where(TestSession.id == session_id)
-    ts = db.scalars(stmt).first()
-    if ts is None:
+        stmt = stmt.with_for_update(of=TestSession).execution_options(populate_existing=True)
+    row = db.execute(stmt).first()
+    if row is None:
         raise SessionNotFound("no session with this id for this token")
+    ts, value = row
     hashed = hash_token(token)
     if not hmac.compare_digest(ts.token_hash, hashed):
         if ts.previous_token_hash and hmac.compare_digest(ts.previous_token_hash, hashed):
             raise SessionTakenOver("this session was resumed on another device")
         raise SessionNotFound("no session with this id for this token")
-    return ts
+    return ts, (None if value is None else (value,))
 
 
 # -- tests --------------------------------------------------------------------------------------
@@ -976,7 +1013,7 @@ def _record(
 ) -> SessionState:
     closed: str | None = None
     with unit_of_work(db):
-        ts = _authorised(db, session_id, token, lock=True)
+        ts, fingerprint = _authorised_with_revision(db, session_id, token, lock=True)
         responses = _load_responses(db, ts.id)
         previous = next((r for r in responses if r.response_id == response_id), None)
         if previous is not None:
@@ -987,7 +1024,7 @@ def _record(
             return _replay(db, ts, responses[: previous.sequence])
         if ts.status not in OPEN_STATUSES:
             raise SessionClosed("this session is finished; no more answers are recorded")
-        bank = _bank(db, ts.test)  # once per answer: the fingerprint query is not free
+        bank = _bank(db, ts.test, fingerprint)
         state = _state(db, ts, now, responses, bank, grace=ANSWER_GRACE)
         if state.finished:
             # Time ran out (or the test ended) before this answer: the session's closing is
@@ -1019,7 +1056,7 @@ def _record(
             db.add(recorded)
             db.flush()
             # The row lock holds: the history is what was read plus this answer (no re-read).
-            responses = [*responses, recorded]
+            responses = [*responses, StoredAnswer.of(recorded)]
             ts.answered = len(responses)
             ts.status = "in_progress"
             ts.updated_at = now
@@ -1102,7 +1139,7 @@ def answer_counts(db: Session, session_id: str) -> tuple[int, int]:
     return len(blank) - sum(blank), sum(blank)
 
 
-def _replay(db: Session, ts: TestSession, prefix: list[Response]) -> SessionState:
+def _replay(db: Session, ts: TestSession, prefix: list[StoredAnswer]) -> SessionState:
     """The state right after the last response of ``prefix`` (for an idempotent retry)."""
     test = ts.test
     bank = _bank(db, test)
