@@ -44,6 +44,23 @@ REPLICATE_METHODS = ("jk2", "brr-fay")
               show_default=True, help="Number of plausible values per student.")
 @click.option("--group-by", "group_col", required=True, help="Column whose groups are reported.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--indices", "indices_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="A CSV keyed by person_id joined to BACKGROUND.csv, e.g. INDICES.csv of "
+                   "`itembank questionnaire scale`: its columns can be named in --correlate and "
+                   "--condition-on; a person without a row has no value.  Repeatable.")
+@click.option("--correlate", "correlate", default="",
+              help="Comma-separated numeric background columns (e.g. questionnaire indices of "
+                   "`itembank questionnaire scale`) to correlate with the scale score, overall "
+                   "and per group, each r with its SE; a blank cell leaves that student out of "
+                   "that correlation.")
+@click.option("--compare-to", "compare_to", default=None, type=click.Path(dir_okay=False),
+              help="An earlier REPORT.json (another cycle or calibration, on the same reporting "
+                   "scale): the change of the overall and each group's mean, with its SE.")
+@click.option("--linking-error", "linking_error", default=None,
+              type=click.FloatRange(min=0), metavar="E",
+              help="Linking error of the two calibrations on the θ (logit) scale of this one, "
+                   "turned into points by the reporting scale's factor and added to the SE of "
+                   "every trend (default: not given, taken as 0, and REPORT.json says so).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="REPORT.json to write.")
 def report_command(
     responses: str,
@@ -58,6 +75,10 @@ def report_command(
     n_pv: int,
     group_col: str,
     seed: int,
+    indices_paths: tuple[str, ...],
+    correlate: str,
+    compare_to: str | None,
+    linking_error: float | None,
     out: str,
 ) -> None:
     """Group means, SDs and percentages at each proficiency level on the reporting scale
@@ -68,6 +89,12 @@ def report_command(
     imputation variance over plausible values (Rubin 1987).  Without a design the SEs assume
     simple random sampling (random-group jackknife), and REPORT.json says so.  Plausible values
     are drawn from the population model θ ~ N(Γᵀx, σ²) with x from --condition-on (Mislevy 1991).
+
+    --correlate adds the correlation of the scale score with background columns (r, SE, 95%
+    interval, significance, n with a value), computed per plausible value and combined the same
+    way; condition on the same columns, or the correlations are attenuated.  --compare-to adds
+    the trend against an earlier REPORT.json: SE² = SE_later² + SE_earlier² + linking error²
+    (PISA).
     """
     import numpy as np
 
@@ -80,8 +107,9 @@ def report_command(
     from itembank.bank.params_json import read_params
     from itembank.bank.responses_csv import read_responses
     from itembank.delivery.cat_config import DEFAULT_REPORTING
-    from itembank.research.background import design_matrix, read_background
+    from itembank.research.background import design_matrix, join, read_background
     from itembank.research.survey_report import survey_report
+    from itembank.research.survey_trends import add_trends, read_earlier_report
 
     from .analysis import _aligned_scores
 
@@ -96,7 +124,10 @@ def report_command(
         raise click.ClickException(
             f"--replicates {replicate_method} needs --stratum and --psu (or --replicate-weights)"
         )
+    if linking_error is not None and compare_to is None:
+        raise click.UsageError("--linking-error is the error of a trend: give --compare-to too")
     conditioning = [c.strip() for c in condition_on.split(",") if c.strip()]
+    correlated = list(dict.fromkeys(c.strip() for c in correlate.split(",") if c.strip()))
     try:
         pf = read_params(params_path)
         data = read_responses(responses)
@@ -125,31 +156,47 @@ def report_command(
             design = rep.given(weights, repw, replicate_method or "brr-fay")
         else:
             design = rep.random_groups(weights, rows.size, np.random.default_rng([seed, 1]))
+        columns = join(bg, rows, data.person_ids, [read_background(p) for p in indices_paths])
         if conditioning:
-            bg.require(conditioning, "--condition-on")
+            columns.require(conditioning, "--condition-on")
             names = [group_col] + [c for c in conditioning if c != group_col]
             x, x_names = design_matrix(
-                {n: [bg.cells[n][int(r)] for r in rows] for n in names}, categorical=[group_col]
+                {n: columns.text(n) for n in names}, categorical=[group_col]
             )
         else:
             x, x_names = None, []
+        indices = {c: columns.numbers(c, "--correlate") for c in correlated}
+        for c, values in indices.items():
+            if np.isnan(values).all():
+                source, col = columns.place(c)
+                raise DataFileError.at(
+                    source, 1, col, f"--correlate: column {c!r} has no value for any student "
+                                   f"of {responses}",
+                )
         config = dict(DEFAULT_REPORTING)
         scale, levels = reporting_from_dict(config)
         pop = (float(pf.population.get("mean", 0.0)), float(pf.population.get("sd", 1.0)))
         if "population" not in config:  # as research/reports.py: the calibration's population
             scale = ReportingScale(pop[0], pop[1], scale.mean, scale.sd)
+        earlier = (
+            None if compare_to is None
+            else read_earlier_report(compare_to, scale=scale, group_by=group_col)
+        )
         with click.progressbar(length=2, label="report", file=sys.stderr) as bar:
             doc = survey_report(
                 pf.params, scores, groups, design,
                 background=x, background_names=x_names, n_pv=n_pv,
                 rng=np.random.default_rng(seed), scale=scale, levels=levels, population=pop,
-                step=lambda _what: bar.update(1),
+                step=lambda _what: bar.update(1), indices=indices,
             )
+        if earlier is not None:
+            add_trends(doc, earlier, linking_error)
         doc["inputs"] = {
             "responses": responses, "params": params_path, "background": background_path,
             "group_by": group_col, "weight": weight_col, "replicates": design.method,
             "stratum": stratum_col, "psu": psu_col, "replicate_weights": replicate_prefix,
-            "seed": seed,
+            "seed": seed, "indices": list(indices_paths), "correlate": correlated,
+            "compare_to": compare_to, "linking_error": linking_error,
         }
         Path(out).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     except (ItembankError, ParameterError, ScoringError, ReportingError) as exc:

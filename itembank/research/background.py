@@ -109,6 +109,70 @@ class Background:
         return [h for _, h in sorted(found)]
 
 
+@dataclass(frozen=True)
+class JoinedColumns:
+    """BACKGROUND.csv with the columns of files joined to it by ``person_id`` (the INDICES.csv
+    of ``itembank questionnaire scale``).  Each column is read from its own file, so a problem
+    names that file's row; a person without a row in a joined file has blank cells there.
+    sources: per file, the file and the row of each of the N persons (−1: no row)."""
+
+    sources: list[tuple[Background, np.ndarray]]
+
+    def _source(self, name: str) -> tuple[Background, np.ndarray]:
+        return next(src for src in self.sources if name in src[0].cells)
+
+    def require(self, names: Sequence[str], option: str) -> None:
+        """As :meth:`Background.require`, at the header of the first file."""
+        known = {h for bg, _ in self.sources for h in bg.header}
+        self.sources[0][0].require([n for n in names if n not in known], option)
+
+    def place(self, name: str) -> tuple[str, int]:
+        """The file of column ``name`` and its 1-based column number there."""
+        bg, _ = self._source(name)
+        return bg.path, bg.column_number(name)
+
+    def text(self, name: str) -> list[str]:
+        """The N cells of column ``name`` ("" where the person has no row)."""
+        bg, rows = self._source(name)
+        return [bg.cells[name][int(r)] if r >= 0 else "" for r in rows]
+
+    def numbers(self, name: str, option: str) -> np.ndarray:
+        """The column as floats (N,), NaN for a blank cell or a person without a row; a cell
+        that is not a number is a problem at its file, row and column."""
+        self.require([name], option)
+        bg, rows = self._source(name)
+        out = np.full(rows.size, np.nan)
+        have = rows >= 0
+        out[have] = bg.numbers(name, rows[have], option, allow_missing=True)
+        return out
+
+
+def join(background: Background, rows: np.ndarray, person_ids: Sequence[str],
+         others: Sequence[Background]) -> JoinedColumns:
+    """``background`` (at ``rows``, the rows of the N persons ``person_ids``) with the columns
+    of ``others`` joined by person_id.  A column name that an earlier file already has, or a
+    file that has a row for none of the persons, is a problem in that file."""
+    sources = [(background, np.asarray(rows, int))]
+    seen = {h: background.path for h in background.header if h != PERSON_ID}
+    problems: list[Problem] = []
+    for other in others:
+        for col, h in enumerate(other.header, start=1):
+            if h == PERSON_ID:
+                continue
+            if h in seen:
+                problems.append(Problem(other.path, 1, col, f"column {h!r} is also in {seen[h]}"))
+            seen.setdefault(h, other.path)
+        pos = {p: i for i, p in enumerate(other.person_ids)}
+        at = np.array([pos.get(p, -1) for p in person_ids], dtype=int)
+        if person_ids and not (at >= 0).any():
+            problems.append(Problem(other.path, 1, other.column_number(PERSON_ID),
+                                    "no person_id of the responses has a row here"))
+        sources.append((other, at))
+    if problems:
+        raise DataFileError(problems[:MAX_PROBLEMS])
+    return JoinedColumns(sources)
+
+
 def read_background(path: str | Path) -> Background:
     """Read BACKGROUND.csv (UTF-8, header with ``person_id``, one row per student)."""
     name = str(path)

@@ -10,7 +10,7 @@ report``; docs/research.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -24,6 +24,7 @@ from irt.replicates import ReplicateDesign
 from irt.reporting import ProficiencyLevels, ReportingScale
 
 from .disclosure import protect
+from .survey_correlations import correlations
 
 SRS_NOTE = (
     "no sampling design (weights with strata and schools, or replicate weights) was given: "
@@ -124,10 +125,12 @@ def survey_report(
     population: tuple[float, float] = (0.0, 1.0),
     min_group_size: int = 2,
     step: Step | None = None,
+    indices: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """REPORT.json as a dict.  scores: (N, J) responses aligned with ``params``; groups: (N,)
     labels; design: the replicate design of the N students; background: (N, P) population-model
-    matrix with a constant column, or None for unconditioned plausible values."""
+    matrix with a constant column, or None for unconditioned plausible values; indices: name →
+    (N,) values (NaN = none) to correlate with the scale score (``correlations``)."""
     def tick(what: str) -> None:
         if step is not None:
             step(what)
@@ -200,4 +203,14 @@ def survey_report(
             "ci95_difference": [round(x, 2) for x in d.interval],
             "significant": d.significant(),
         })
+    if indices:
+        report["correlations"] = correlations(scale_pv, indices, design, rows, shown.published,
+                                              max(min_group_size, 2))
+        report["notes"].append(
+            "a correlation leaves out the students without a value of its column (its n)")
+        loose = [name for name in indices if name not in background_names]
+        if loose:
+            report["notes"].append(
+                f"the plausible values are not conditioned on {', '.join(loose)} (--condition-on):"
+                " their correlations with the scale score are attenuated toward zero")
     return report

@@ -118,3 +118,126 @@ def test_bad_input_is_named(files: dict[str, Path]) -> None:
     assert code == 1 and "needs --replicates" in output
     code, output, _ = _run(files, "--condition-on", "nothing")
     assert code == 1 and "--condition-on: no column 'nothing'" in output
+
+
+def _edit_background(files: dict[str, Path], column: str, cells: dict[int, str]) -> int:
+    """Set ``column`` of the given 0-based data rows; returns the column's 1-based number."""
+    rows = list(csv.reader(files["bg"].open(encoding="utf-8")))
+    col = rows[0].index(column)
+    for k, text in cells.items():
+        rows[k + 1][col] = text
+    with open(files["bg"], "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return col + 1
+
+
+def test_correlations_and_trends(files: dict[str, Path]) -> None:
+    _edit_background(files, "ses", {k: "" for k in range(0, 1000, 10)})  # 100 without a value
+    design = ("--weight", "wt", "--replicates", "jk2", "--stratum", "stratum", "--psu", "school")
+    code, output, doc = _run(files, *design, "--condition-on", "ses", "--correlate", "ses,wt")
+    assert code == 0, output
+    corr = {(c["index"], c["group"]): c for c in doc["correlations"]}
+    assert list(corr) == [("ses", ""), ("ses", "F"), ("ses", "M"),
+                          ("wt", ""), ("wt", "F"), ("wt", "M")]
+    assert (corr["ses", ""]["n"], corr["wt", ""]["n"]) == (900, 1000)
+    for figure in corr.values():
+        assert {"r", "se_r", "ci95_r", "significant", "n"} <= set(figure)
+        assert figure["ci95_r"][0] < figure["r"] < figure["ci95_r"][1]
+        assert 0 < figure["se_r"] < 0.2
+    bg = list(csv.DictReader(files["bg"].open(encoding="utf-8")))
+    for group in ("F", "M"):
+        with_value = sum(1 for r in bg if r["gender"] == group and r["ses"])
+        assert corr["ses", group]["n"] == with_value < 500
+    assert any("leaves out the students without a value" in n for n in doc["notes"])
+    assert any("not conditioned on wt" in n for n in doc["notes"])  # ses is conditioned on
+    assert not any("not conditioned on ses" in n for n in doc["notes"])
+    assert "trends" not in doc and doc["inputs"]["correlate"] == ["ses", "wt"]
+
+    earlier = files["out"].with_name("earlier.json")
+    files["out"].rename(earlier)
+    code, output, later = _run(files, *design, "--condition-on", "ses", "--compare-to",
+                               str(earlier), "--linking-error", "0.05")
+    assert code == 0, output
+    old = json.loads(earlier.read_text())
+    trends = later["trends"]
+    # the same data, seed and design: no change; SE = √(2 se² + 5²) (0.05 logit = 5 points)
+    assert trends["linking_error"]["points"] == 5.0
+    assert trends["overall"]["change"] == 0.0
+    se = old["overall"]["se_mean"]
+    assert trends["overall"]["se_change"] == pytest.approx(np.sqrt(2 * se**2 + 25), abs=0.006)
+    assert [t["group"] for t in trends["groups"]] == ["F", "M"]
+    assert later["trends_missing"] == []
+    assert "correlations" not in later
+    code, output, later = _run(files, *design, "--compare-to", str(earlier))
+    assert code == 0, output
+    assert later["trends"]["linking_error"]["given"] is False
+    assert any("no linking error was given" in n for n in later["notes"])
+
+
+def test_correlation_and_trend_errors_are_named(files: dict[str, Path]) -> None:
+    code, output, _ = _run(files, "--correlate", "ses,nothing")
+    assert code == 1 and "bg.csv:1:0: --correlate: no column 'nothing'" in output
+    assert not files["out"].exists()
+    col = _edit_background(files, "ses", {2: "often"})
+    code, output, _ = _run(files, "--correlate", "ses")
+    assert code == 1 and f"bg.csv:4:{col}: --correlate: ses must be a number, got 'often'" in output
+    assert not files["out"].exists()
+    _edit_background(files, "ses", {k: "" for k in range(1000)})
+    code, output, _ = _run(files, "--correlate", "ses")
+    assert code == 1 and f"bg.csv:1:{col}: --correlate: column 'ses' has no value" in output
+    assert not files["out"].exists()
+    earlier = files["out"].with_name("earlier.json")
+    earlier.write_text(json.dumps({"scale": {"mean": 500, "sd": 100}, "groups": []}))
+    code, output, _ = _run(files, "--compare-to", str(earlier))
+    assert code == 1 and "earlier.json:0:0: overall: missing" in output
+    earlier.write_text(json.dumps({"scale": {"mean": 250, "sd": 50}, "overall": {},
+                                   "groups": []}))
+    code, output, _ = _run(files, "--compare-to", str(earlier))
+    assert code == 1 and "earlier.json:0:0: scale.mean: the earlier report's scale" in output
+    code, output, _ = _run(files, "--linking-error", "0.1")
+    assert code == 2 and "give --compare-to too" in output
+    code, output, _ = _run(files, "--compare-to", str(earlier), "--linking-error", "-1")
+    assert code == 2 and "--linking-error" in output
+    assert not files["out"].exists()
+
+
+def _write_indices(path: Path, rows: list[list[str]]) -> Path:
+    """An INDICES.csv as `itembank questionnaire scale` writes it: person_id, then per scale the
+    index and its SE, blank when the student has no index."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["person_id", "ATT", "ATT_se"])
+        w.writerows(rows)
+    return path
+
+
+def test_indices_joined_by_person_id(files: dict[str, Path]) -> None:
+    rng = np.random.default_rng(8)
+    ids = [f"s{k:04d}" for k in range(1000)]
+    # the first 50 students have no row, the next 30 a blank index, one row is nobody's
+    rows = [[pid, "" if k < 80 else f"{rng.normal():.6f}", f"{0.3 + rng.random():.6f}"]
+            for k, pid in enumerate(ids) if k >= 50] + [["stranger", "1.0", "0.4"]]
+    indices = _write_indices(files["r"].with_name("indices.csv"), rows)
+    code, output, doc = _run(files, "--indices", str(indices), "--condition-on", "ses,ATT",
+                             "--correlate", "ATT,ses")
+    assert code == 0, output
+    overall = {c["index"]: c for c in doc["correlations"] if c["group"] == ""}
+    assert (overall["ATT"]["n"], overall["ses"]["n"]) == (920, 1000)
+    assert "ATT" in doc["population_model"]["conditioned_on"]
+    assert "ATT:missing" in doc["population_model"]["conditioned_on"]
+    assert doc["inputs"]["indices"] == [str(indices)]
+    files["out"].unlink()
+
+    # a column of the same name as in BACKGROUND.csv, a cell that is not a number, nobody
+    _write_indices(indices, [["s0001", "1.0", "0.3"]])
+    text = indices.read_text(encoding="utf-8").replace("ATT_se", "ses")
+    indices.write_text(text, encoding="utf-8")
+    code, output, _ = _run(files, "--indices", str(indices))
+    assert code == 1 and "indices.csv:1:3: column 'ses' is also in" in output
+    _write_indices(indices, [["s0001", "1.0", "0.3"], ["s0002", "high", "0.3"]])
+    code, output, _ = _run(files, "--indices", str(indices), "--correlate", "ATT")
+    assert code == 1 and "indices.csv:3:2: --correlate: ATT must be a number, got 'high'" in output
+    _write_indices(indices, [["t0001", "1.0", "0.3"]])
+    code, output, _ = _run(files, "--indices", str(indices), "--correlate", "ATT")
+    assert code == 1 and "indices.csv:1:1: no person_id of the responses has a row here" in output
+    assert not files["out"].exists()
