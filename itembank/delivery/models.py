@@ -170,6 +170,11 @@ class TestSession(Base):
     draft_item: Mapped[str | None] = mapped_column(String(64))
     draft_response: Mapped[Any] = mapped_column(JSON, nullable=True)
     draft_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the item the engine chose after the history whose key (:func:`sessions.history_key`) is
+    # ``current_key``: an answer checks it without running the engine again; any other history
+    # (a coded score, a bank that lost the item) runs the engine as before
+    current_item: Mapped[str | None] = mapped_column(String(64))
+    current_key: Mapped[str | None] = mapped_column(String(32))
     # the token another device replaced (it is told that the session goes on elsewhere)
     previous_token_hash: Mapped[str | None] = mapped_column(String(64))
     taken_over_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,9 +2,10 @@
 server-side timer and finish with a reporting-scale result.  No web framework here: the API and
 the delivery pages call these functions and map their typed errors to status codes.
 
-A session's state is its stored responses.  The current item is recomputed on every call by the
-CAT engine, a pure function of (bank, config, stored history, the session's seed), so that any
-worker, after any crash or restart, serves the same next item.  Each call that writes is one
+A session's state is its stored responses.  The current item is chosen by the CAT engine, a pure
+function of (bank, config, stored history, the session's seed), so that any worker, after any
+crash or restart, serves the same next item; the item chosen is stored with a key of the history
+it follows, so that the answer to it is checked without running the engine a second time.  Each call that writes is one
 transaction; recording locks the session row (SELECT ... FOR UPDATE on PostgreSQL, the database
 write lock on SQLite) and the responses' unique keys (session, sequence) and (session,
 response_id) make a second recording of one answer impossible.
@@ -533,11 +534,14 @@ def _state(
     responses: list[StoredAnswer] | None = None,
     bank: DeliveryBank | None = None,
     grace: timedelta = timedelta(0),
+    remember: bool = False,
 ) -> SessionState:
     """The session's state from its stored responses; an open session whose time is up (more
     than ``grace`` ago), or whose test is over, is finished here (the caller's transaction
     commits that), and a draft of the current item is recorded as its answer first.  ``bank``
-    saves a second fingerprint query when the caller already has the test's bank."""
+    saves a second fingerprint query when the caller already has the test's bank.  The current
+    item is the one stored with this history if there is one; ``remember`` (a caller that holds
+    the session's lock and writes it anyway) stores a newly chosen one."""
     test = ts.test
     if ts.status not in OPEN_STATUSES:
         return SessionState(ts, ts.status, ts.answered, None)
@@ -549,11 +553,23 @@ def _state(
         history = _record_draft(db, ts, bank, config, responses, now)
         _finish(db, ts, bank, config, history, "expired", now)
         return SessionState(ts, ts.status, len(history), None)
-    item_id = _next_item(bank, test, config, history, ts.seed)
+    key = history_key(history)
+    if ts.current_key == key and ts.current_item in bank.items:
+        item_id: str | None = ts.current_item  # chosen after this very history before
+    else:
+        item_id = _next_item(bank, test, config, history, ts.seed)
+        if remember and item_id is not None:
+            ts.current_item, ts.current_key = item_id, key
     if item_id is None:
         _finish(db, ts, bank, config, history, "finished", now)
         return SessionState(ts, ts.status, len(history), None)
     return SessionState(ts, ts.status, len(history), bank.items[item_id])
+
+
+def history_key(history: Sequence[tuple[str, int | None]]) -> str:
+    """A key of a session's (item, score) history: the stored current item belongs to it."""
+    text = ";".join(f"{item}:{'' if score is None else score}" for item, score in history)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _record_draft(
@@ -916,7 +932,7 @@ def _start(
         )
         db.add(ts)
         db.flush()
-        state = _state(db, ts, now, responses=[])
+        state = _state(db, ts, now, responses=[], remember=True)
     return Started(state, token, resumed=False)
 
 
@@ -1062,7 +1078,7 @@ def _record(
             ts.updated_at = now
             ts.draft_item = ts.draft_response = ts.draft_at = None
             slack = -CLOCK_SLACK if closing else timedelta(0)
-            state = _state(db, ts, now, responses, bank, grace=slack)
+            state = _state(db, ts, now, responses, bank, grace=slack, remember=True)
     if closed == "expired":
         raise SessionClosed("the time for this test is up; the answer was not recorded")
     if closed is not None:
