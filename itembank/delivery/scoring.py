@@ -42,23 +42,12 @@ def check_response(item: AnyItem, response: Any) -> None:
         if response not in ids:
             raise ResponseShapeError(f"item {item.id}: {response!r} is not an option; use one of {ids}")
     elif isinstance(item, MultipleChoice):
-        ids = [o.id for o in item.options]
-        if not isinstance(response, list) or not all(isinstance(x, str) for x in response):
-            raise ResponseShapeError(f"item {item.id} takes a list of option ids from {ids}")
-        unknown = [x for x in response if x not in ids]
-        if unknown:
-            raise ResponseShapeError(f"item {item.id}: {unknown} are not options; use ids from {ids}")
-        if len(set(response)) != len(response):
-            raise ResponseShapeError(f"item {item.id}: an option id is listed twice")
+        _check_option_list(item.id, [o.id for o in item.options], response,
+                           "takes a list of option ids from {ids}", "")
     elif isinstance(item, Order):
-        ids = [o.id for o in item.options]
-        if not isinstance(response, list) or not all(isinstance(x, str) for x in response):
-            raise ResponseShapeError(f"item {item.id} takes the option ids {ids} as a list, in the student's order")
-        unknown = [x for x in response if x not in ids]
-        if unknown:
-            raise ResponseShapeError(f"item {item.id}: {unknown} are not options; use ids from {ids}")
-        if len(set(response)) != len(response):
-            raise ResponseShapeError(f"item {item.id}: an option id is listed twice; each has one place")
+        _check_option_list(item.id, [o.id for o in item.options], response,
+                           "takes the option ids {ids} as a list, in the student's order",
+                           "; each has one place")
     elif isinstance(item, ComplexChoice):
         sids = [s.id for s in item.statements]
         cids = [c.id for c in item.choices]
@@ -74,6 +63,17 @@ def check_response(item: AnyItem, response: Any) -> None:
             raise ResponseShapeError(f"item {item.id} takes a text answer (a string)")
         if len(response) > MAX_TEXT_LENGTH:
             raise ResponseShapeError(f"item {item.id}: the answer is longer than {MAX_TEXT_LENGTH} characters")
+
+
+def _check_option_list(item_id: str, ids: list[str], response: Any, shape: str, twice: str) -> None:
+    """A list of distinct option ids of ``ids`` (a multiple-choice or an order answer)."""
+    if not isinstance(response, list) or not all(isinstance(x, str) for x in response):
+        raise ResponseShapeError(f"item {item_id} " + shape.format(ids=ids))
+    unknown = [x for x in response if x not in ids]
+    if unknown:
+        raise ResponseShapeError(f"item {item_id}: {unknown} are not options; use ids from {ids}")
+    if len(set(response)) != len(response):
+        raise ResponseShapeError(f"item {item_id}: an option id is listed twice{twice}")
 
 
 def is_blank(response: Any) -> bool:
