@@ -9,11 +9,15 @@ of ``--repeat``:
   bank's parameters, the admin's row scope, plausible values, group and trend figures, each
   student's score), by school;
 - each of its phases alone: the matrix, the parameters, the scope, ``learning_report``;
+- the report as the web app computes it now, a job: the reuse key the POST computes, the worker's
+  handler run in this process (``itembank.research.report_job``: inputs, report, the JSON stored
+  with the job), and reading the stored result back (what a page or a CSV download does);
 - manage summary: the three groupings of ``/manage/tests/<id>/summary`` (``group_summaries``);
 - outcomes by topic: ``itembank.delivery.outcomes.outcomes_by_topic``.
 
 Run from the repository root:
-``OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/report.py [--students 5000] [--repeat 3]``
+``OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/report.py [--students 5000] [--repeat 3]
+[--questionnaire] [--db FILE]``
 """
 
 from __future__ import annotations
@@ -99,6 +103,44 @@ def build(path: Path, n_students: int, n_items: int, seed: int) -> tuple[Any, st
     return factory, DEMO_TEST_ID, admin_id
 
 
+def add_questionnaire(factory: Any, test_id: str, seed: int) -> int:
+    """Give every session of the test the questionnaire of items/questionnaires (GCQ-DEMO) and
+    answers to each of its scales in line with the session's share of correct answers (as a
+    student with a higher score would agree more), so that the report job scales the indices and
+    correlates them.  Returns the number of answers written (0 if the sessions had them)."""
+    from sqlalchemy import func, update
+
+    from itembank.bank.importer import import_paths
+    from itembank.bank.questionnaire_store import latest_version, questionnaire_of
+    from itembank.config import PROJECT_ROOT
+    from itembank.delivery.models import QuestionnaireAnswer, Response, TestSession
+
+    rng = np.random.default_rng(seed)
+    with factory() as db, db.begin():
+        if db.scalar(select(func.count(QuestionnaireAnswer.id))):
+            return 0
+        import_paths(db, [PROJECT_ROOT / "items" / "questionnaires"])
+        qv = latest_version(db, "GCQ-DEMO")
+        assert qv is not None
+        q = questionnaire_of(qv)
+        db.execute(update(TestSession).where(TestSession.test_id == test_id)
+                   .values(questionnaire_version_id=qv.id))
+        shares = db.execute(select(Response.session_id, func.avg(Response.score))
+                            .join(TestSession, Response.session_id == TestSession.id)
+                            .where(TestSession.test_id == test_id).group_by(Response.session_id)).all()
+        answers = []
+        for session_id, share in shares:
+            z = (float(share) - 0.5) * 3
+            for scale in q.scales:
+                top = q.n_categories(scale) - 1
+                for item in scale.items:
+                    x = int(np.clip(np.round(top / 2 + z + rng.normal(0, 0.8)), 0, top))
+                    answers.append({"session_id": session_id, "item_id": item.id,
+                                    "category": top - x if item.reverse else x})
+        db.execute(insert(QuestionnaireAnswer), answers)
+    return len(answers)
+
+
 def best(fn: Callable[[], Any], repeat: int) -> tuple[tuple[float, float], Any]:
     """(best wall time, best CPU time of this process) of ``repeat`` calls, and the last result.
     On a shared machine the CPU time is the steadier figure (SQLite runs in this process)."""
@@ -116,6 +158,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=5000)
     parser.add_argument("--items", type=int, default=15, help="scored responses per session")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--questionnaire", action="store_true",
+                        help="give every session the questionnaire GCQ-DEMO with answers, so that the "
+                        "report job also scales its indices and correlates them (kept in --db)")
     parser.add_argument("--db", type=Path, help="keep the built database in this file, and reuse it "
                         "if it exists (the same database for runs of two versions of the code)")
     args = parser.parse_args()
@@ -126,7 +171,8 @@ def main() -> None:
     from itembank.delivery.outcomes import outcomes_by_topic
     from itembank.delivery.scope import group_summaries
     from itembank.delivery.sessions import cat_config
-    from itembank.research import calibration_runs, datasets, reports
+    from itembank.research import calibration_runs, datasets, jobs, report_job, reports
+    from itembank.research.models import Job
     from itembank.research.scope import scope_for
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,6 +188,8 @@ def main() -> None:
         else:
             factory, test_id, admin_id = build(args.db or Path(tmp) / "bench.sqlite3", args.students,
                                                args.items, 20261203)
+        if args.questionnaire:
+            print(f"questionnaire answers written: {add_questionnaire(factory, test_id, 5):,}")
         print(f"database ready in {time.perf_counter() - start:.1f} s; "
               f"load average {os.getloadavg()[0]:.2f}")
         with factory() as db:
@@ -176,13 +224,52 @@ def main() -> None:
             rows.append(("  learning_report", best(lambda: reports.learning_report(
                 m, records, grouping="school", reporting=cat_config(test).reporting,
                 scope=scope_for(db, user, test_id=test_id)), args.repeat)[0]))
+            # the web report as a job (/research/reports POST): the reuse key computed by the
+            # request, the worker's handler in this process (inputs, report, JSON stored with
+            # the job, progress written at each phase), and a page's read of the stored result
+            viewer = report_job.ReportViewer.of(user)
+            source = f"test:{test_id}"
+            rows.append(("report job: reuse key (the POST)", best(lambda: report_job.report_key(
+                db, viewer, source, "school", 5), args.repeat)[0]))
+
+            def run_job() -> int:
+                with factory() as s, s.begin():
+                    job_id = report_job.enqueue_report(s, viewer, source, "school",
+                                                       min_group_size=5, key="bench").id
+                assert jobs.run_one(factory, report_job.HANDLERS, "bench") == job_id
+                return job_id
+
+            took_job, job_id = best(run_job, args.repeat)
+            with factory() as s:
+                stored_job = s.get(Job, job_id)
+                assert stored_job is not None and stored_job.status == "done", stored_job and stored_job.message
+                job_report = report_job.load_report(s, stored_job)
+                assert job_report is not None
+            print(f"report job: {len(job_report.correlations)} correlation rows, questionnaire "
+                  f"{(job_report.questionnaire or {}).get('id')}")
+            rows.append(("report job: the worker's handler (inputs, report, stored JSON)", took_job))
+
+            def read_stored() -> str:
+                with factory() as s:
+                    job = s.get(Job, job_id)
+                    assert job is not None
+                    stored = report_job.load_report(s, job)
+                    assert stored is not None
+                    report_job.visible_students(s, stored, user, source)
+                    return reports.groups_csv(stored)
+
+            rows.append(("report job: reading the stored result (a page or a CSV)",
+                         best(read_stored, args.repeat)[0]))
+            with factory() as s:
+                stored_size = len(report_job.jobs.load_file(s, job_id, report_job.RESULT_NAME).data)  # type: ignore[union-attr]
             rows.append(("manage summary (city, school, class)", best(lambda: [
                 group_summaries(db, user, test_id=test_id, by=by, min_group_size=5)
                 for by in ("city", "school", "class")], args.repeat)[0]))
             rows.append(("outcomes by topic", best(lambda: outcomes_by_topic(
                 db, user, test_id=test_id, min_group_size=5), args.repeat)[0]))
         print(f"report: {rep.n_students} students, {rep.n_items} items, {len(rep.groups)} groups, "
-              f"{len(rep.trends)} group × window rows, {len(rep.students)} student rows")
+              f"{len(rep.trends)} group × window rows, {len(rep.students)} student rows; "
+              f"stored report {stored_size / 1e6:.2f} MB")
         print(f"| what ({args.students:,} sessions × {args.items} responses) | wall s | CPU s |")
         print("|---|---|---|")
         for name, (wall, cpu) in rows:

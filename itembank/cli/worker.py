@@ -29,9 +29,9 @@ def worker(burst: bool, poll: float, stale_after: float, name: str | None) -> No
 
     from itembank import config
     from itembank.paper import set_job
-    from itembank.research import calibration_runs, jobs
+    from itembank.research import calibration_runs, jobs, report_job
 
-    handlers = {**calibration_runs.HANDLERS, **set_job.HANDLERS}
+    handlers = {**calibration_runs.HANDLERS, **set_job.HANDLERS, **report_job.HANDLERS}
     factory = open_bank()
     label = name or f"{socket.gethostname()}:{os.getpid()}"
     click.echo(f"worker {label}: waiting for jobs", err=True)

@@ -18,7 +18,7 @@ asked for); differences are shown only between published groups.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -35,6 +35,7 @@ from itembank.delivery.cat_config import DEFAULT_REPORTING
 from .background import design_matrix
 from .datasets import Matrix
 from .disclosure import Protection, cells_by, protect
+from .index_correlations import CorrelationRow, correlations
 from .scope import Scope
 from .survey_report import SRS_NOTE, difference_of_means, figures, scale_plausible_values
 
@@ -107,6 +108,11 @@ class Report:
     n_pv: int = N_PV
     conditioned_on: list[str] = field(default_factory=list)
     seed: int = 0
+    # the scale score's correlation with each questionnaire index (index id, then group "" = all)
+    correlations: list[CorrelationRow] = field(default_factory=list)
+    # the questionnaire whose indices are correlated: id, version, scales (id, name, n,
+    # reliability), too_few (scales too few students answered to scale), notes; None: none
+    questionnaire: dict[str, Any] | None = None
 
 
 def rubin(estimates: np.ndarray, sampling_variances: np.ndarray) -> tuple[float, float]:
@@ -183,12 +189,22 @@ def learning_report(
     n_pv: int = N_PV,
     seed: int = 20261125,
     design: ReplicateDesign | None = None,
+    indices: Sequence[tuple[str, np.ndarray]] = (),
+    step: Callable[[str], None] | None = None,
 ) -> Report:
     """The report of ``matrix`` (all students: aggregates of every city) for ``grouping``;
     per-student rows only within ``scope``.  ``design``: the replicate design of
     ``matrix.persons`` (weights and replicates stored with a data set); without it the SEs assume
-    simple random sampling."""
+    simple random sampling.  ``indices``: questionnaire indices (id, values (N,) in the order of
+    ``matrix.persons``, NaN = none) whose correlation with the scale score the report gives.
+    ``step``: called with "population-model", "estimates", "correlations" and "students" as
+    each phase begins (a job's progress)."""
     sample_design = design
+
+    def tick(what: str) -> None:
+        if step is not None:
+            step(what)
+
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping {grouping!r}; use one of {GROUPINGS}")
     by_id = {r["id"]: r for r in records}
@@ -226,9 +242,11 @@ def learning_report(
                                categorical=[grouping, "window"])
     x, x_names = _full_rank(x, x_names, design.weights)
     report.conditioned_on = [grouping, *(["window"] if len(report.windows) > 1 else [])]
+    tick("population-model")
     scale_pv, _model = scale_plausible_values(
         params, scores, x, n_pv, np.random.default_rng(seed), design, scale,
         (float(pop["mean"]), float(pop["sd"])))
+    tick("estimates")
     shown = disclosure(persons, min_group_size, scope)
 
     def cell(key: tuple[tuple[str, ...], tuple[str, ...]], label: str, window: str | None,
@@ -259,6 +277,12 @@ def learning_report(
             d = difference_of_means(scale_pv, design, masks[a], masks[b])
             report.differences.append(
                 DifferenceRow(a, b, d.estimate, d.se, d.interval, d.significant()))
+    if indices:
+        tick("correlations")
+        report.correlations = correlations(
+            scale_pv, design, [(name, np.asarray(v, float)[answered]) for name, v in indices],
+            list(masks.items()), min_group_size, overall=not report.overall.suppressed)
+    tick("students")
     est = eap(params, scores, prior_mean=float(pop["mean"]), prior_sd=float(pop["sd"]))
     score, se = scale.score(est.theta), scale.se(est.se)
     level_of = [levels.labels[i] for i in levels.index(score)] if levels is not None else [""] * len(score)
@@ -325,7 +349,17 @@ def report_json(report: Report) -> dict[str, Any]:
         ],
         "differences_omitted": report.differences_omitted,
         "trends": [_row_json(r, labels) for r in report.trends],
+        **({"correlations": [_correlation_json(c) for c in report.correlations]}
+           if report.correlations else {}),
     }
+
+
+def _correlation_json(c: CorrelationRow) -> dict[str, Any]:
+    if c.suppressed:
+        return {"index": c.index, "group": c.group, "suppressed": True}
+    assert c.ci is not None
+    return {"index": c.index, "group": c.group, "n": c.n, "r": _r(c.r, 3), "se_r": _r(c.se, 3),
+            "ci95_r": [_r(x, 3) for x in c.ci], "significant": c.significant}
 
 
 def groups_csv(report: Report) -> str:
@@ -381,4 +415,23 @@ def students_csv(report: Report) -> str:
     w.writerow(["person_id", report.grouping, "window", "score", "se", "level"])
     for s in report.students:
         w.writerow([s.person_id, s.group, s.window or "", f"{s.score:.1f}", f"{s.se:.1f}", s.level])
+    return out.getvalue()
+
+
+def correlations_csv(report: Report) -> str:
+    """Each questionnaire index's correlation with the scale score, overall (group blank) and per
+    group: n, r, SE, 95% interval, significance; a suppressed row shows neither figures nor n."""
+    import io
+
+    from itembank.bank import csv_export
+
+    out = io.StringIO()
+    w = csv_export.writer(out)
+    w.writerow(["index", report.grouping, "n", "r", "se", "ci95_low", "ci95_high", "significant"])
+    for c in report.correlations:
+        if c.suppressed or c.ci is None:
+            w.writerow([c.index, c.group, *[""] * 6])
+            continue
+        w.writerow([c.index, c.group, c.n, f"{c.r:.3f}", f"{c.se:.3f}", f"{c.ci[0]:.3f}",
+                    f"{c.ci[1]:.3f}", "yes" if c.significant else "no"])
     return out.getvalue()

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.accounts.users import create_user
-from itembank.research import calibration_runs, jobs
+from itembank.research import calibration_runs, jobs, report_job
 
 from ..conftest import REPO, import_bank
 from ..itembank.research.research_data import field_trial_csv
@@ -71,21 +71,30 @@ def test_upload_run_report_publish(research_client: FlaskClient,
     assert "Stocking" in page or "Stocking" in page.replace("–", "-")
     r = c.post(f"{run_url}/publish", data={"csrf_token": token}, follow_redirects=True)
     assert "publication-1-run-1" in r.get_data(as_text=True)
+    # 1,500 students: more than a GET computes inline; the form's Compute queues a job
     r = c.get("/research/reports?source=dataset:1&grouping=gender")
+    assert "too-large" in r.get_data(as_text=True) and 'id="groups-h"' not in r.get_data(as_text=True)
+    token = csrf_token(r.get_data(as_text=True))
+    r = c.post("/research/reports", data={"csrf_token": token, "source": "dataset:1",
+                                          "grouping": "gender"})
+    assert r.status_code == 302
+    report_url = r.headers["Location"]
+    jobs.work(session_factory, report_job.HANDLERS, "test", burst=True)
+    r = c.get(report_url)
     text = r.get_data(as_text=True)
     assert r.status_code == 200 and "female" in text
     # SEs from the survey code, which says that they assume simple random sampling
     assert "簡單隨機抽樣" in text and "95% 信賴區間" in text
     assert text.count('<span class="se">(') >= 6  # every level share with its standard error
     c.get("/language/en")
-    en = c.get("/research/reports?source=dataset:1&grouping=gender").get_data(as_text=True)
+    en = c.get(report_url).get_data(as_text=True)
     assert "simple random sampling" in en and "95% interval" in en
-    # the charts come with the page (computed from its report), not by URLs that compute it again
-    assert en.count('src="data:image/svg+xml;base64,') >= 2 and "/research/reports/chart-" not in en
+    # the charts come with the page (computed from its stored report)
+    assert en.count('src="data:image/svg+xml;base64,') >= 2 and "/chart-" not in en
     c.get("/language/zh_Hant_TW")
-    csv_text = c.get("/research/reports/groups.csv?source=dataset:1&grouping=gender").get_data(as_text=True)
+    csv_text = c.get(f"{report_url}/groups.csv").get_data(as_text=True)
     assert csv_text.startswith("gender,window,n,mean,se")
-    assert c.get("/research/reports/chart-means.svg?source=dataset:1&grouping=gender").status_code == 200
+    assert c.get(f"{report_url}/chart-means.svg").status_code == 200
     assert c.get("/research/datasets/1.csv").data.startswith(b"person_id,city")
     # a stored result with infit but no outfit, and no SE of a, still renders (it was a 500)
     import copy

@@ -1,5 +1,5 @@
 """The research flow in Chromium: upload a data set, run a calibration (the worker in a thread),
-read the result page and its plots, publish, read a report.  Screenshots in /tmp/research-shots."""
+read the result page and its plots, publish, compute a report (a job of the same worker).  Screenshots in /tmp/research-shots."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from itembank.accounts.users import create_user
 from itembank.bank.importer import import_paths
-from itembank.research import calibration_runs, jobs
+from itembank.research import calibration_runs, jobs, report_job
 from tests.browser import launch_chromium
 
 from ..conftest import REPO
@@ -34,7 +34,8 @@ def test_research_flow(app, session_factory: sessionmaker[Session], tmp_path: Pa
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stop = threading.Event()
-    worker = threading.Thread(target=jobs.work, args=(session_factory, calibration_runs.HANDLERS, "browser"),
+    handlers = {**calibration_runs.HANDLERS, **report_job.HANDLERS}
+    worker = threading.Thread(target=jobs.work, args=(session_factory, handlers, "browser"),
                               kwargs={"poll": 0.2, "stop": stop.is_set}, daemon=True)
     worker.start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -71,7 +72,12 @@ def test_research_flow(app, session_factory: sessionmaker[Session], tmp_path: Pa
             page.click("text=將這些參數發布到題庫")
             page.wait_for_selector("text=publication-1-run-1")
             page.screenshot(path=str(SHOTS / "4-calibrations.png"), full_page=True)
-            page.goto(f"{base}/research/reports?source=dataset:1&grouping=city")
+            # 2,000 students: the report is a job; its page refreshes itself until it is done
+            page.goto(f"{base}/research/reports")
+            page.select_option("#source", "dataset:1")
+            page.select_option("#grouping", "city")
+            page.click("form.research-form button.primary")
+            page.wait_for_selector("table.report-groups", timeout=60_000)
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(SHOTS / "5-report.png"), full_page=True)
             assert page.locator("table.report-groups tbody tr").count() >= 3

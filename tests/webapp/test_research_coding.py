@@ -171,7 +171,7 @@ def test_share_is_set_as_a_percentage(coded_app: Flask,
 # Every URL of the research blueprint, by method; a new endpoint fails the coverage check below
 # until it is given arguments here and walked.
 URL_VALUES = {"item_id": OPEN, "run_id": "1", "dataset_id": "1", "name": "information", "kind": "groups",
-              "test_id": "open-t"}
+              "test_id": "open-t", "job_id": "1"}
 
 
 def _url(rule: Rule, **values: str) -> str:

@@ -28,7 +28,7 @@ from ..itembank.research.research_data import field_trial_csv
 from .conftest import csrf_token
 
 N_PERSONS = 400
-SEED = 20261125  # the web reports' seed (webapp/research/views.py SEED)
+SEED = 20261125  # the web reports' seed (itembank/research/report_job.py SEED)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,6 @@ from itembank.bank.models import Calibration
 from itembank.db import unit_of_work
 from itembank.delivery import practice, pretest
 from itembank.delivery.models import Test
-from itembank.delivery.sessions import cat_config
 from itembank.delivery.student_view import render_markdown
 from itembank.errors import DataFileError
 from itembank.research import (
@@ -45,9 +45,10 @@ from itembank.research import (
     jobs,
     plots,
     publish,
+    report_job,
     reports,
 )
-from itembank.research.models import CalibrationRun, Dataset, PlotCache, Publication
+from itembank.research.models import CalibrationRun, Dataset, Job, PlotCache, Publication
 from itembank.research.scope import scope_for
 
 from ..database import get_db
@@ -464,7 +465,18 @@ def code_item(item_id: str) -> Response | str:
 
 
 # -- learning-outcome reports -------------------------------------------------------------------
-SEED = 20261125  # of the plausible values (and the random groups without a design): a report is reproducible
+# A report is computed by a job (itembank.research.report_job) and stored: its page, charts and
+# downloads read the stored result.  A GET with ?source=…&grouping=… still computes a small
+# source inline (up to REPORT_INLINE_MAX_STUDENTS students, about 0.2 s), for links and bookmarks.
+REPORT_STEPS = {
+    "loading": _l("reading the data"),
+    "questionnaire": _l("scaling the questionnaire indices"),
+    "population-model": _l("population model and plausible values"),
+    "estimates": _l("estimates with standard errors"),
+    "correlations": _l("correlations with the questionnaire indices"),
+    "students": _l("students' scores"),
+    "storing": _l("storing the report"),
+}
 
 
 def _replicates_choice() -> str:
@@ -473,7 +485,14 @@ def _replicates_choice() -> str:
     return method if method in dataset_design.BUILD_METHODS else "brr-fay"
 
 
+def _inline_max() -> int:
+    value = current_app.config.get("REPORT_INLINE_MAX_STUDENTS")
+    return report_job.INLINE_MAX_STUDENTS if value is None else int(value)
+
+
 def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
+    """The report of ``?source=…&grouping=…`` computed inline when the source is small; None
+    (and ``too_large`` with the number of students in the context) otherwise."""
     db = get_db()
     args = request.args
     grouping = args.get("grouping", "school")
@@ -481,33 +500,49 @@ def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
     ctx: dict[str, Any] = {"grouping": grouping, "source": source}
     if not source or grouping not in reports.GROUPINGS:
         return None, ctx
-    reporting = None
-    design = None
-    if source.startswith("test:"):
-        test = _research_test_or_404(db, source[5:])
-        matrix = datasets.sessions_matrix(db, test.id)
-        rows: dict[str, Any] = {"test_id": test.id}
-        reporting = cat_config(test).reporting
-    elif source.startswith("dataset:") and source[8:].isdigit():
-        ds = db.get(Dataset, int(source[8:])) or abort(404)
-        matrix = datasets.load_matrix(db, [ds.id])
-        rows = {"dataset_ids": [ds.id]}
-        # the data set's survey design (weights and replicates), in the order of its persons
-        design = dataset_design.stored_design(db, ds, np.random.default_rng([SEED, 1]))
-    else:
+    try:
+        n = report_job.check_source(db, source)
+    except report_job.UnknownSource:
         abort(404)
-    records = list(calibration_runs.current_parameters(db, matrix.item_ids).values())
-    cal_ids = [r["calibration"] for r in records]
-    population = None
-    if cal_ids:
-        cal = db.get(Calibration, max(set(cal_ids), key=cal_ids.count))
-        if cal is not None:
-            population = {"mean": cal.population_mean, "sd": cal.population_sd}
-    report = reports.learning_report(matrix, records, grouping=grouping, population=population,
-                                     reporting=reporting, min_group_size=_min_group_size(),
-                                     scope=scope_for(db, current_user, **rows), design=design,
-                                     seed=SEED)
-    return report, ctx
+    if n > _inline_max():
+        ctx["too_large"] = n
+        return None, ctx
+    inputs = report_job.load_inputs(db, current_user, source)
+    rep = report_job.build(inputs, grouping, min_group_size=_min_group_size())
+    rep.students = report_job.visible_students(db, rep, current_user, source)
+    return rep, ctx
+
+
+def _report_charts(rep: reports.Report) -> dict[str, str]:
+    """The report's charts as data: URIs (a chart's own URL would be a request more)."""
+    return {
+        name: "data:image/svg+xml;base64," + base64.b64encode(_report_svg(rep, name).encode()).decode()
+        for name in ("means", "levels", *(("trends",) if len(rep.windows) > 1 else ()))
+    }
+
+
+def _index_names(rep: reports.Report) -> dict[str, str]:
+    lang = current_language()
+    scales = (rep.questionnaire or {}).get("scales", []) + (rep.questionnaire or {}).get("too_few", [])
+    return {s["id"]: s["name"].get(lang) or s["id"] for s in scales}
+
+
+def _my_report_jobs(db: Any) -> list[Job]:
+    """The user's ten latest report jobs that they may still open (same scope)."""
+    me = report_job.ReportViewer.of(current_user)
+    return [j for j in db.scalars(select(Job).where(Job.kind == report_job.JOB_KIND,
+                                                    Job.created_by == current_user.id)
+                                  .order_by(Job.id.desc()).limit(10))
+            if (j.payload or {}).get("viewer") and report_job.ReportViewer.from_dict(j.payload["viewer"]) == me]
+
+
+def _report_form_context(db: Any) -> dict[str, Any]:
+    tests = _research_tests(db)
+    sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
+    labels = {f"test:{t.id}": _("Test %(id)s (online sessions)", id=t.id) for t in tests} | {
+        f"dataset:{d.id}": _("Data set #%(id)s %(name)s", id=d.id, name=d.name) for d in sets}
+    return {"tests": tests, "datasets": sets, "source_labels": labels,
+            "groupings": reports.GROUPINGS, "recent": _my_report_jobs(db)}
 
 
 @bp.get("/reports")
@@ -515,16 +550,91 @@ def _report_from_args() -> tuple[reports.Report | None, dict[str, Any]]:
 def report() -> str:
     db = get_db()
     rep, ctx = _report_from_args()
-    tests = _research_tests(db)
-    sets = db.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
-    # the charts travel in the page (data: URIs): a chart's own URL would compute the report again
-    charts = {} if rep is None else {
-        name: "data:image/svg+xml;base64," + base64.b64encode(_report_svg(rep, name).encode()).decode()
-        for name in ("means", "levels", *(("trends",) if len(rep.windows) > 1 else ()))
+    query = request.args.to_dict()
+    links = {} if rep is None else {
+        "groups": url_for("research.report_csv", kind="groups", **query),
+        "differences": url_for("research.report_csv", kind="differences", **query),
+        "correlations": url_for("research.report_csv", kind="correlations", **query),
+        "students": url_for("research.report_csv", kind="students", **query),
+        "json": url_for("research.report_json", **query),
     }
-    return render_template("research/report.html", report=rep, tests=tests, datasets=sets,
-                           groupings=reports.GROUPINGS, query=request.args.to_dict(),
-                           charts=charts, **ctx)
+    return render_template("research/report.html", report=rep, query=query, links=links,
+                           charts={} if rep is None else _report_charts(rep),
+                           index_names={} if rep is None else _index_names(rep),
+                           **_report_form_context(db), **ctx)
+
+
+@bp.post("/reports")
+@research_required
+def compute_report() -> Response:
+    """Queue the report of the form's source and grouping, or reuse the user's job with the same
+    inputs (same data, parameters and scope) while its result is kept; show the job."""
+    db = get_db()
+    source = request.form.get("source", "")
+    grouping = request.form.get("grouping", "")
+    if grouping not in reports.GROUPINGS:
+        abort(400)
+    try:
+        report_job.check_source(db, source)
+    except report_job.UnknownSource:
+        abort(404)
+    viewer = report_job.ReportViewer.of(current_user)
+    key = report_job.report_key(db, viewer, source, grouping, _min_group_size())
+    job = report_job.reusable_job(db, viewer, key,
+                                  keep=timedelta(days=config.load().job_file_days))
+    if job is None:
+        with unit_of_work(db):
+            job = report_job.enqueue_report(db, viewer, source, grouping,
+                                            min_group_size=_min_group_size(), key=key)
+    return redirect(url_for("research.report_job_page", job_id=job.id))
+
+
+def _report_job_or_404(job_id: int) -> Job:
+    """A report job of the current user, asked for with the scope they have now: another
+    user's (another city's) is not found, nor one asked for before the user's role, city or
+    school changed (its suppression counted the rows of the old scope)."""
+    job = get_db().get(Job, job_id)
+    if job is None or job.kind != report_job.JOB_KIND or job.created_by != current_user.id:
+        abort(404)
+    asked_as = report_job.ReportViewer.from_dict((job.payload or {}).get("viewer") or {"id": -1, "role": ""})
+    if asked_as != report_job.ReportViewer.of(current_user):
+        abort(404)
+    return job
+
+
+def _stored_report(job: Job) -> reports.Report:
+    """The job's stored report, its students narrowed to the user's scope now; 404 when there
+    is none (not finished, or deleted as too old)."""
+    db = get_db()
+    rep = report_job.load_report(db, job)
+    if rep is None:
+        abort(404)
+    rep.students = report_job.visible_students(db, rep, current_user, job.payload["source"])
+    return rep
+
+
+@bp.get("/reports/jobs/<int:job_id>")
+@research_required
+def report_job_page(job_id: int) -> str:
+    db = get_db()
+    job = _report_job_or_404(job_id)
+    rep = None
+    if job.status == "done":
+        rep = report_job.load_report(db, job)
+        if rep is not None:
+            rep.students = report_job.visible_students(db, rep, current_user, job.payload["source"])
+    links = {} if rep is None else {
+        kind: url_for("research.report_job_csv", job_id=job.id, kind=kind)
+        for kind in ("groups", "differences", "correlations", "students")
+    } | {"json": url_for("research.report_job_json", job_id=job.id)}
+    return render_template(
+        "research/report_job.html", job=job, report=rep, links=links,
+        source=job.payload.get("source"), grouping=job.payload.get("grouping"),
+        waiting=jobs.waiting_for_worker(db, job), keep_days=config.load().job_file_days,
+        charts={} if rep is None else _report_charts(rep),
+        index_names={} if rep is None else _index_names(rep),
+        job_message=str(REPORT_STEPS.get(job.message or "", job.message or "")),
+        **_report_form_context(db))
 
 
 @bp.get("/reports/chart-<name>.svg")
@@ -536,6 +646,14 @@ def report_chart(name: str) -> Response:
     if rep is None:
         abort(404)
     return _svg(_report_svg(rep, name))
+
+
+@bp.get("/reports/jobs/<int:job_id>/chart-<name>.svg")
+@research_required
+def report_job_chart(job_id: int, name: str) -> Response:
+    if name not in ("means", "levels", "trends"):
+        abort(404)
+    return _svg(_report_svg(_stored_report(_report_job_or_404(job_id)), name))
 
 
 def _report_svg(rep: reports.Report, name: str) -> str:
@@ -552,12 +670,36 @@ def _report_svg(rep: reports.Report, name: str) -> str:
                            y_label=_("Scale score"), x_label=_("Test window"))
 
 
+CSV_KINDS = {"groups": reports.groups_csv, "students": reports.students_csv,
+             "differences": reports.differences_csv, "correlations": reports.correlations_csv}
+
+
 @bp.get("/reports/<kind>.csv")
 @research_required
 def report_csv(kind: str) -> Response:
     rep, _ctx = _report_from_args()
-    if rep is None or kind not in ("groups", "students", "differences"):
+    if rep is None or kind not in CSV_KINDS:
         abort(404)
-    text = {"groups": reports.groups_csv, "students": reports.students_csv,
-            "differences": reports.differences_csv}[kind](rep)
-    return _download(text, f"report-{kind}-{rep.grouping}.csv", "text/csv")
+    return _download(CSV_KINDS[kind](rep), f"report-{kind}-{rep.grouping}.csv", "text/csv")
+
+
+@bp.get("/reports/jobs/<int:job_id>/<kind>.csv")
+@research_required
+def report_job_csv(job_id: int, kind: str) -> Response:
+    if kind not in CSV_KINDS:
+        abort(404)
+    rep = _stored_report(_report_job_or_404(job_id))
+    return _download(CSV_KINDS[kind](rep), f"report-{job_id}-{kind}-{rep.grouping}.csv",
+                     "text/csv")
+
+
+@bp.get("/reports/jobs/<int:job_id>/report.json")
+@research_required
+def report_job_json(job_id: int) -> Response:
+    job = _report_job_or_404(job_id)
+    rep = _stored_report(job)
+    doc = reports.report_json(rep)
+    doc["inputs"] = {"source": job.payload.get("source"), "group_by": rep.grouping,
+                     "seed": rep.seed}
+    return _download(json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
+                     f"REPORT-{job_id}-{rep.grouping}.json", "application/json")
