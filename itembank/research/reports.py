@@ -321,7 +321,7 @@ def _row_json(row: GroupRow, labels: Sequence[str]) -> dict[str, Any]:
 
 def report_json(report: Report) -> dict[str, Any]:
     """The report as the REPORT.json document of ``itembank report`` (suppressed groups carry
-    ``suppressed: true`` and no figures), plus the trends by test window."""
+    ``suppressed: true`` and no figures), plus the figures by test window (``windows``)."""
     labels = report.level_labels
     return {
         "n_students": report.n_students,
@@ -348,7 +348,9 @@ def report_json(report: Report) -> dict[str, Any]:
             for d in report.differences
         ],
         "differences_omitted": report.differences_omitted,
-        "trends": [_row_json(r, labels) for r in report.trends],
+        # by test window within one calibration; not the ``trends`` of ``itembank report
+        # --compare-to`` (between two reports, with the linking error)
+        "windows": [_row_json(r, labels) for r in report.trends],
         **({"correlations": [_correlation_json(c) for c in report.correlations]}
            if report.correlations else {}),
     }

@@ -119,6 +119,9 @@ def test_the_web_report_has_the_standard_errors_of_itembank_report(
     assert not web["variance_estimation"]["assumes_simple_random_sampling"]
     web_groups = {g["group"]: g for g in web["groups"]}
     assert set(web_groups) == {"female", "male"}
+    # figures by test window are "windows"; "trends" is the CLI's (--compare-to) and absent here
+    assert "trends" not in web and "trends" not in cli
+    assert {w["group"] for w in web["windows"]} <= {"female", "male"}
     for g in cli["groups"]:
         w = web_groups[g["group"]]
         for key in ("n", "mean", "se_mean", "sd", "se_sd", "ci95_mean"):
