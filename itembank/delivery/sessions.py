@@ -407,6 +407,11 @@ def check_test_config(db: Session, test: Test) -> None:
             "given as it is (put field-trial units in a booklet design, or seed them into an "
             "adaptive test)"
         )
+    if practice.is_practice(test) and test.questionnaire_id is not None:
+        raise InvalidRequest(
+            "a practice test has no questionnaire: practice answers are never research data "
+            "(attach the questionnaire to a fixed or adaptive test)"
+        )
     if practice.is_practice(test):
         problems = practice.unreleased_items(db, list(test.items or ()))
         if problems:

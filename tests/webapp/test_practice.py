@@ -62,6 +62,13 @@ def test_a_teacher_creates_a_practice_test_of_released_units_only(app: Flask, cl
     with _db(app) as db:
         test = db.get(Test, "practice-801")
         assert test is not None and is_practice(test) and test.items == ["T-01-Q1", "T-01-Q2", "T-01-Q4"]
+    # its settings offer no questionnaire (practice answers are never research data)
+    edit = client.get("/manage/tests/practice-801/edit").get_data(as_text=True)
+    assert 'name="questionnaire"' not in edit
+    _, reply = new_test_form(client, test_id="fixed-801", kind="fixed", items="T-02-Q1", access_code="F801AB",
+                             classes=str(_class_801(app)))
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+    assert 'name="questionnaire"' in client.get("/manage/tests/fixed-801/edit").get_data(as_text=True)
 
 
 def _class_801(app: Flask) -> int:

@@ -245,6 +245,10 @@ def edit_test(test_id: str) -> Response | tuple[str, int]:
         if "access_code" in changes:
             changes["access_code"] = changes["access_code"].upper()
         problem = None
+        if test.kind == "practice" and form.questionnaire.data:  # the field is not shown for one
+            form.questionnaire.errors = [*form.questionnaire.errors, _(
+                "A practice test has no questionnaire: practice answers are never research data.")]
+            problem = True
         if form.min_items.data and form.max_items.data and form.min_items.data > form.max_items.data:
             form.max_items.errors = [*form.max_items.errors,
                                      _("At most must not be fewer than at least.")]

@@ -5,6 +5,7 @@ pretest counts).  Fixed forms refuse pretest seeding."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from itembank.authoring.workflow import Actor, release, retire
+from itembank.bank.importer import import_paths
 from itembank.bank.models import ItemVersion, UnitVersion
 from itembank.delivery import control, practice, pretest
 from itembank.delivery import sessions as delivery
@@ -23,6 +25,7 @@ from itembank.demo import create_demo_content
 from itembank.orgs.models import City, School, SchoolClass, Student
 from itembank.research import calibration_runs, coding, datasets
 from itembank.research.group_results import protection
+from tests.conftest import REPO
 
 REVIEWER = Actor(None, "rev", "reviewer")
 PRACTICE_ITEMS = ["T-01-Q1", "T-01-Q2", "T-01-Q3", "T-01-Q4", "T-03-Q3"]
@@ -270,3 +273,26 @@ def test_fixed_forms_refuse_pretest_seeding(factory: sessionmaker[Session]) -> N
             db, id="seed-cat", title={"zh-TW": "x", "en": "x"}, access_code="SEEDCAT",
             cat_config_data={"pretest": {"count": 1}},
         )  # fmt: skip
+
+
+def test_a_practice_test_takes_no_questionnaire(factory: sessionmaker[Session], tmp_path: Path) -> None:
+    """Practice answers are never research data: no questionnaire is attached to a practice
+    test, neither when it is created nor by an edit (the web form does not offer the field)."""
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    questionnaire = "GCQ-DEMO"
+    (folder / f"{questionnaire}.yaml").write_bytes(
+        (REPO / "items" / "questionnaires" / f"{questionnaire}.yaml").read_bytes())
+    with factory() as db, db.begin():
+        import_paths(db, [folder])
+    with factory() as db:
+        with pytest.raises(delivery.InvalidRequest, match="practice test has no questionnaire"):
+            delivery.create_test(
+                db, id="practice-q", title={"zh-TW": "練習", "en": "Practice"}, access_code="PRACTQ",
+                kind="practice", items=PRACTICE_ITEMS, questionnaire_id=questionnaire,
+            )  # fmt: skip
+        db.rollback()
+        with pytest.raises(delivery.InvalidRequest, match="practice test has no questionnaire"):
+            control.edit_test(db, "practice", REVIEWER, {"questionnaire_id": questionnaire})
+        db.rollback()
+        assert db.get(Test, "practice").questionnaire_id is None  # type: ignore[union-attr]
