@@ -260,3 +260,37 @@ def test_any_answers_body_is_a_clear_error_or_recorded_never_a_500(qapp: Flask, 
             assert after == before, data
 
     check()
+
+
+def test_the_live_view_shows_where_each_student_is_in_the_questionnaire(qapp: Flask, client: FlaskClient) -> None:
+    """A teacher watching the live view sees, for a finished session of a test with a
+    questionnaire, whether the student has not started it, is in it, or is done."""
+    from .test_scope import add_user, login
+
+    with qapp.app_context():
+        db = get_db()
+        with db.begin():
+            add_user(db, "ada", "admin")
+    staff = qapp.test_client()
+    login(staff, "ada")
+    staff.get("/language/en")
+
+    def step() -> str:
+        html = staff.get("/teach/tests/fixed-q/live").get_data(as_text=True)
+        found = re.findall(r'class="questionnaire-step">([^<]+)<', html)
+        assert len(found) == 1, found
+        return found[0].strip()
+
+    finish_items(client)
+    assert step() == "questionnaire not started"
+    html = client.get("/test/questionnaire").get_data(as_text=True)
+    assert step() == "in the questionnaire"
+    for number in range(1, 8):
+        html = client.get(f"/test/questionnaire?page={number}").get_data(as_text=True)
+        data = {"csrf_token": csrf_token(html), "page": str(number), "go": "next"}
+        data.update({f"q-{i}": "1" for i in page_items(html)})
+        reply = client.post("/test/questionnaire", data=data)
+    assert reply.headers["Location"].endswith("/test/done")
+    assert step() == "questionnaire done"
+    staff.get("/language/zh_Hant_TW")
+    assert "問卷已完成" in staff.get("/teach/tests/fixed-q/live").get_data(as_text=True)
