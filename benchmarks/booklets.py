@@ -4,9 +4,12 @@ Run by hand: ``.venv/bin/python benchmarks/booklets.py [--repeat 3]``.  Uses the
 of items/ and the default rotation design (``itembank.booklets.design.make_design``); renders
 booklet 1 and the teacher materials in zh-TW and en, and prints pages and seconds.
 
-``--set zh-TW [--workers 1 2]``: the whole set instead (every booklet of the design, the answer key
-and the coding guide; what ``itembank booklets`` and the web app's "download all" render), once per
-number of processes, wall time from the call to the last PDF (the pool's start-up included).
+``--set zh-TW [--workers 1 2] [--rounds 2]``: the whole set instead (what ``itembank booklets`` and
+the web app's "download all" render), once per number of processes: the 13 booklets rendered whole
+("before": ``render_set(..., assemble=False)``) and assembled from cluster fragments ("after", the
+default), alternating in one process, then the two teacher documents alone.  Wall time from the
+call to the last PDF (the pool's start-up included), CPU seconds of this process and of the pool's
+processes, and the booklets' size.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from itembank.bank.validation import load_bank
 from itembank.config import PROJECT_ROOT
@@ -47,6 +51,7 @@ def main() -> None:
     parser.add_argument("--items", type=Path, default=PROJECT_ROOT / "items")
     parser.add_argument("--set", dest="set_language", choices=["zh-TW", "en"])
     parser.add_argument("--workers", type=int, nargs="+")
+    parser.add_argument("--rounds", type=int, default=1, help="--set: before/after pairs per number of processes")
     args = parser.parse_args()
     bank = load_bank([args.items])
     loaded = [u for u in bank.units if str(u.unit.status) == "approved"]
@@ -64,20 +69,30 @@ def main() -> None:
         # CPU seconds of this process and of the pool's (ended) processes: on a shared machine the
         # wall time follows the load, the CPU time much less; CPU / processes is the wall time on
         # an otherwise idle machine with as many cores as processes
-        print("| documents | language | processes | wall s | CPU s (all processes) | CPU / processes "
+        print("| documents | way | processes | wall s | CPU s (all processes) | CPU / processes | MB "
               "| load average (1 min) before → after |")
-        print("|---|---|---|---|---|---|---|")
-        for workers in args.workers or [1, default_workers()]:
+        print("|---|---|---|---|---|---|---|---|")
+
+        def run(name: str, workers: int, **options: Any) -> dict[str, bytes]:
             before = os.getloadavg()[0]
             cpu0 = _cpu()
             start = time.perf_counter()
-            files = render_set(by_id, images, design, args.set_language, workers=workers)
+            files = render_set(by_id, images, design, args.set_language, workers=workers, **options)
             took = time.perf_counter() - start
             cpu = _cpu() - cpu0
-            print(f"| {len(design.booklets)} booklets + 2 teacher | {args.set_language} | {workers} | "
-                  f"{took:.1f} | {cpu:.1f} | {cpu / workers:.1f} | {before:.1f} → {os.getloadavg()[0]:.1f} |",
-                  flush=True)
-            assert len(files) == len(design.booklets) + 2
+            size = sum(len(pdf) for pdf in files.values()) / 1e6
+            print(f"| {name} | {workers} | {took:.1f} | {cpu:.1f} | {cpu / workers:.1f} | {size:.1f} | "
+                  f"{before:.1f} → {os.getloadavg()[0]:.1f} |", flush=True)
+            return files
+
+        for workers in args.workers or [default_workers()]:
+            for _ in range(args.rounds):
+                whole = run(f"{len(design.booklets)} booklets ({args.set_language}) | before: each rendered whole",
+                            workers, teacher=False, assemble=False)
+                assembled = run(f"{len(design.booklets)} booklets ({args.set_language}) | after: assembled from "
+                                "cluster fragments", workers, teacher=False)
+                assert list(whole) == list(assembled) and len(whole) == len(design.booklets)
+            run(f"answer key + coding guide ({args.set_language}) | each rendered whole", workers, numbers=[])
         return
     for language in ("zh-TW", "en"):
         jobs = {

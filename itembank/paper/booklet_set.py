@@ -1,11 +1,15 @@
 """A design's whole set of printed documents (every booklet, the answer key and the coding guide)
-rendered in parallel processes, one document per task, and packed as one ZIP.
+rendered in parallel processes and packed as one ZIP.
 
-WeasyPrint lays out one document on one core (3-7 s per booklet), so the set of the demo bank
-(13 booklets and 2 teacher documents) takes about a minute in one process; a pool of processes
-sized to the CPUs renders several documents at once.  The documents are the same bytes as when
-rendered one by one (``tests/itembank/paper/test_booklet_set.py``).  The pool forks where it can
-(Linux), so that the units and images are inherited rather than sent to every process.
+A cluster's units print the same in every booklet that holds the cluster (four of the 13 in the
+default design), so the set lays out and draws each cluster once, as a fragment, and assembles
+every booklet from its clusters' fragments and a frame of its own (cover, page margin boxes,
+question numbers, end note, answer sheet): :mod:`itembank.paper.booklet_assembly`.  The tasks
+(the teacher documents, the fragments, then each booklet as soon as its fragments are done) run in
+a pool of processes sized to the CPUs.  The documents are the same bytes as when rendered in one
+process (``tests/itembank/paper/test_booklet_set.py``), and a booklet's pages look like those of
+:func:`~itembank.paper.render.render_booklet`, which prints a single booklet.  The pool forks
+where it can (Linux), so that the units and images are inherited rather than sent to every process.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from itembank.bank.models import MediaFile, UnitVersion
 from itembank.bank.queries import in_use_versions, unit_schema
 from itembank.bank.schema import LocalText, Unit
 
+from .booklet_assembly import Fragment, assemble_booklet, render_fragment
 from .design import Design
 from .render import KINDS, render_booklet, render_teacher_materials
 
@@ -111,20 +116,34 @@ def _set_job(job: _Job | None) -> None:
     _JOB = job
 
 
-def _render(doc: Document) -> tuple[str, bytes]:
+def _render(doc: Document, fragments: Mapping[str, Fragment] | None = None) -> tuple[str, bytes]:
     job = _JOB
     assert job is not None
     if doc.number is not None:
         units = [job.units[u] for u in job.design.units_of(doc.number)]
-        pdf = render_booklet(units, job.language, test_name=job.test_name, booklet_label=str(doc.number),
-                             images={u.id: job.images.get(u.id, {}) for u in units},
-                             design_label=job.design_label, minutes=job.design.stated_minutes(doc.number))
+        images = {u.id: job.images.get(u.id, {}) for u in units}
+        options: dict[str, Any] = {"test_name": job.test_name, "booklet_label": str(doc.number),
+                                   "design_label": job.design_label,
+                                   "minutes": job.design.stated_minutes(doc.number)}
+        if fragments is None:
+            pdf = render_booklet(units, job.language, images=images, **options)
+        else:
+            by_unit = {u: fragments[c] for c in job.design.booklets[doc.number]
+                       for u in job.design.cluster_by_id[c].units}
+            pdf = assemble_booklet(units, by_unit, job.language, images=images, **options)
     else:
         assert doc.kind is not None
         used = [job.units[u] for u in job.design.unit_ids()]
         pdf = render_teacher_materials(used, job.language, doc.kind, test_name=job.test_name,
                                        booklets_of=booklets_of(job.design), design_label=job.design_label)
     return doc.filename, pdf
+
+
+def _fragment(cluster: str) -> Fragment:
+    job = _JOB
+    assert job is not None
+    units = [job.units[u] for u in job.design.cluster_by_id[cluster].units]
+    return render_fragment(cluster, units, job.language, {u.id: job.images.get(u.id, {}) for u in units})
 
 
 def documents(design: Design, units: Mapping[str, Unit], language: str, *,
@@ -147,31 +166,51 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _clusters(design: Design, docs: Sequence[Document], units: Mapping[str, Unit]) -> list[str]:
+    """The clusters the booklets among ``docs`` hold, the largest first (they finish last)."""
+    wanted = {c for d in docs if d.number is not None for c in design.booklets[d.number]}
+    by_id = design.cluster_by_id
+    return sorted(wanted, key=lambda c: (-sum(len(units[u].items) for u in by_id[c].units), c))
+
+
 def render_set(units: Mapping[str, Unit], images: Mapping[str, Mapping[str, bytes]], design: Design,
                language: str, *, test_name: str | LocalText | None = None,
                numbers: Sequence[int] | None = None, teacher: bool = True, workers: int | None = None,
-               progress: Progress | None = None, design_label: str = "") -> dict[str, bytes]:
+               progress: Progress | None = None, design_label: str = "",
+               assemble: bool = True) -> dict[str, bytes]:
     """Every document of the set as filename → PDF bytes, in file order.
 
     units: unit id → Unit (every unit of the design); images: unit id → src → bytes.  numbers:
     only these booklets (default all); teacher: also the answer key and the coding guide.
     workers: processes (default :func:`default_workers`; 1 renders here, one after the other).
     progress: called after each document with (done, total, filename).  design_label: the printed
-    design's id (:mod:`itembank.paper.printed`), on every cover and teacher document."""
+    design's id (:mod:`itembank.paper.printed`), on every cover and teacher document.
+    assemble: booklets assembled from cluster fragments (default); False renders each booklet
+    whole, as :func:`~itembank.paper.render.render_booklet` (the way before; for comparisons)."""
     docs = documents(design, units, language, numbers=numbers, teacher=teacher)
     job = _Job(units, images, design, language, test_name, design_label)
-    workers = min(workers or default_workers(), len(docs)) if docs else 1
+    booklets = [d for d in docs if d.number is not None]
+    clusters = _clusters(design, booklets, units) if assemble else []
     done: dict[str, bytes] = {}
 
     def report(name: str) -> None:
         if progress is not None:
             progress(len(done), len(docs), name)
 
+    def needs(doc: Document) -> list[str]:
+        return list(design.booklets[doc.number]) if assemble and doc.number is not None else []
+
+    # teacher documents first (the longest tasks), then the fragments, then each booklet
+    first = [d for d in docs if d.number is None] + ([] if assemble else sorted(booklets, key=lambda d: -d.size))
+    tasks = len(first) + len(clusters) + (len(booklets) if assemble else 0)
+    workers = min(workers or default_workers(), tasks) if tasks else 1
     if workers <= 1:
         _set_job(job)
         try:
-            for doc in docs:
-                name, pdf = _render(doc)
+            made = {c: _fragment(c) for c in clusters}
+            for doc in [d for d in docs if d.number is None] + booklets:
+                parts = {c: made[c] for c in needs(doc)} if assemble and doc.number is not None else None
+                name, pdf = _render(doc, parts)
                 done[name] = pdf
                 report(name)
         finally:
@@ -183,15 +222,27 @@ def render_set(units: Mapping[str, Unit], images: Mapping[str, Mapping[str, byte
         import weasyprint  # noqa: F401  loaded once here, inherited by every process of the pool
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_set_job,
                              initargs=(job,)) as pool:
-        # longest first, so that no long booklet starts last while the other processes idle
-        futures: list[Future[tuple[str, bytes]]] = [
-            pool.submit(_render, d) for d in sorted(docs, key=lambda d: -d.size)
-        ]
+        futures: dict[Future[Any], str | Document] = {pool.submit(_render, d): d for d in first}
+        futures.update({pool.submit(_fragment, c): c for c in clusters})
+        fragments: dict[str, Fragment] = {}
+        waiting = list(booklets) if assemble else []
         try:
-            for future in as_completed(futures):
-                name, pdf = future.result()
-                done[name] = pdf
-                report(name)
+            while futures:
+                for future in as_completed(list(futures)):
+                    task = futures.pop(future)
+                    if isinstance(task, str):
+                        fragments[task] = future.result()
+                        ready = [d for d in waiting if all(c in fragments for c in needs(d))]
+                        for doc in ready:
+                            waiting.remove(doc)
+                            parts = {c: fragments[c] for c in needs(doc)}
+                            futures[pool.submit(_render, doc, parts)] = doc
+                        if ready:
+                            break  # wait on the new tasks too
+                    else:
+                        name, pdf = future.result()
+                        done[name] = pdf
+                        report(name)
         except BaseException:
             for f in futures:
                 f.cancel()

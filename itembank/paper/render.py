@@ -240,9 +240,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-@lru_cache(maxsize=1)
-def _css() -> str:
-    return (TEMPLATES / "booklet.css").read_text(encoding="utf-8")
+@lru_cache(maxsize=2)
+def _css(name: str = "booklet.css") -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
 def _text(value: Any, language: str) -> str:
@@ -283,13 +283,19 @@ def _blocks(unit: Unit, language: str, images: Mapping[str, bytes]) -> list[dict
     return out
 
 
-def _item_view(item: Any, number: int, language: str) -> dict[str, Any]:
+def _item_view(item: Any, number: int, language: str, text: bool = True) -> dict[str, Any]:
+    """An item as the templates print it.  text=False: without its texts (prompt, options,
+    statements), for a booklet's frame, which prints only the answer sheet's rows."""
+
+    def md(value: LocalText, inline: bool = False) -> Markup:
+        return render_markdown(value.get(language), inline=inline) if text else Markup("")
+
     view: dict[str, Any] = {"id": item.id, "type": item.type, "number": number,
-                            "prompt": render_markdown(item.prompt.get(language)), "max_score": item.max_score}
+                            "prompt": md(item.prompt), "max_score": item.max_score}
     if isinstance(item, SingleChoice | MultipleChoice | Order):
-        view["options"] = [{"id": o.id, "html": render_markdown(o.text.get(language), inline=True)} for o in item.options]
+        view["options"] = [{"id": o.id, "html": md(o.text, inline=True)} for o in item.options]
     elif isinstance(item, ComplexChoice):
-        view["statements"] = [{"id": s.id, "html": render_markdown(s.text.get(language), inline=True)} for s in item.statements]
+        view["statements"] = [{"id": s.id, "html": md(s.text, inline=True)} for s in item.statements]
         view["choices"] = [{"id": c.id, "text": c.text.get(language)} for c in item.choices]
     elif isinstance(item, ShortResponse):
         view["lines"] = 2
@@ -309,43 +315,94 @@ def _question_label(labels: dict[str, str], n: int) -> str:
     return word.format(n=n) if "{n}" in word else f"{word} {n}"
 
 
-def booklet_html(units: Sequence[Unit], language: str, *, test_name: str | LocalText | None = None,
-                 booklet_label: str = "", images: Mapping[str, Mapping[str, bytes]] | None = None,
-                 answer_sheet: bool = True, design_label: str = "", minutes: float | None = None) -> str:
-    """The HTML of a student booklet (what :func:`render_booklet` prints).  ``minutes``: the time
-    the cover states, from the design (:meth:`~itembank.paper.design.Design.stated_minutes`);
-    without it, the sum of the units' estimated minutes."""
-    labels = _labels(language)
-    images = images or {}
+def _unit_views(units: Sequence[Unit], language: str, images: Mapping[str, Mapping[str, bytes]],
+                labels: dict[str, str], *, texts: bool = True) -> list[dict[str, Any]]:
+    """The units as the templates print them, questions numbered from 1 in this order.
+    texts=False: without stimulus and item texts (a booklet's frame does not print them)."""
     number = 0
     unit_views: list[dict[str, Any]] = []
     for unit in units:
         items = []
         for item in unit.items:
             number += 1
-            view = _item_view(item, number, language)
+            view = _item_view(item, number, language, text=texts)
             view["label"] = _question_label(labels, number)
             items.append(view)
         unit_views.append({
             "id": unit.id,
             "title": unit.title.get(language),
-            "blocks": _blocks(unit, language, images.get(unit.id, {})),
+            "blocks": _blocks(unit, language, images.get(unit.id, {})) if texts else [],
             "questions": items,
             "cue_a": labels["continued_a"].format(unit=unit.id),
             "cue_b": labels["continued_b"].format(unit=unit.id),
         })
-    n_items = number
+    return unit_views
+
+
+def _booklet_page(template: str, units: Sequence[Unit], language: str, *, test_name: str | LocalText | None,
+                  booklet_label: str, images: Mapping[str, Mapping[str, bytes]] | None, answer_sheet: bool,
+                  design_label: str, minutes: float | None,
+                  frame_pages: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> str:
+    labels = _labels(language)
+    unit_views = _unit_views(units, language, images or {}, labels, texts=frame_pages is None)
+    if frame_pages is not None:
+        for view in unit_views:
+            questions = view["questions"]
+            view["frame_pages"] = [
+                {"numbers": [{"x": f"{x:.4f}", "y": f"{y:.4f}", "label": questions[i]["label"]}
+                             for i, x, y in page["numbers"]],
+                 "end_at": None if page.get("end_at") is None else f"{page['end_at']:.4f}"}
+                for page in frame_pages[view["id"]]
+            ]
+    n_items = sum(len(uv["questions"]) for uv in unit_views)
     stated = minutes_text(minutes if minutes is not None else sum(u.metadata.estimated_minutes for u in units))
     instructions = labels["instruction_items"].format(units=len(units), items=n_items, minutes=stated).split("|")
     choice_rows = [it for uv in unit_views for it in uv["questions"]
                    if it["type"] in ("single_choice", "multiple_choice", "complex_choice")]
-    return _environment().get_template("booklet.html").render(
+    return _environment().get_template(template).render(
         css=Markup(_css()), lang=language, html_lang=HTML_LANG[language], t=labels,
         test_name=_name(test_name, language, labels), booklet_label=booklet_label, units=unit_views,
         kicker=labels["assessment"] if test_name is not None else "",
         instructions=instructions, answer_sheet=answer_sheet and bool(choice_rows), choice_rows=choice_rows,
         design_id=labels["design_id"].format(id=design_label) if design_label else "",
     )
+
+
+def booklet_html(units: Sequence[Unit], language: str, *, test_name: str | LocalText | None = None,
+                 booklet_label: str = "", images: Mapping[str, Mapping[str, bytes]] | None = None,
+                 answer_sheet: bool = True, design_label: str = "", minutes: float | None = None) -> str:
+    """The HTML of a student booklet (what :func:`render_booklet` prints).  ``minutes``: the time
+    the cover states, from the design (:meth:`~itembank.paper.design.Design.stated_minutes`);
+    without it, the sum of the units' estimated minutes."""
+    return _booklet_page("booklet.html", units, language, test_name=test_name, booklet_label=booklet_label,
+                         images=images, answer_sheet=answer_sheet, design_label=design_label, minutes=minutes)
+
+
+def fragment_html(units: Sequence[Unit], language: str, *,
+                  images: Mapping[str, Mapping[str, bytes]] | None = None) -> str:
+    """The units of a booklet, each on its new page as in :func:`booklet_html`, without anything
+    that belongs to one booklet: no page margin boxes, question numbers laid out but not drawn
+    (booklet.css ``body.fragment``).  :mod:`itembank.paper.booklet_assembly` lays them out once
+    per set and puts their pages under each booklet's frame (:func:`frame_html`)."""
+    labels = _labels(language)
+    return _environment().get_template("fragment.html").render(
+        css=Markup(_css() + _css("fragment.css")), lang=language, html_lang=HTML_LANG[language], t=labels, test_name="",
+        units=_unit_views(units, language, images or {}, labels))
+
+
+def frame_html(units: Sequence[Unit], language: str, frame_pages: Mapping[str, Sequence[Mapping[str, Any]]], *,
+               test_name: str | LocalText | None = None, booklet_label: str = "", answer_sheet: bool = True,
+               design_label: str = "", minutes: float | None = None) -> str:
+    """What a booklet prints over its units' fragments: the cover, then per unit page an empty page
+    (the running header and footer, the continuation cue, the question numbers, after the last
+    unit the end note), then the answer sheet; the same pages as :func:`booklet_html`.
+
+    frame_pages: unit id → one entry per page of the unit's fragment, ``{"numbers": [(question
+    index in the unit, x, y), ...], "end_at": y or None}`` (CSS px from the page's content box;
+    ``end_at``: where the end note's space starts, on the booklet's last unit page only)."""
+    return _booklet_page("frame.html", units, language, test_name=test_name, booklet_label=booklet_label,
+                         images=None, answer_sheet=answer_sheet, design_label=design_label, minutes=minutes,
+                         frame_pages=frame_pages)
 
 
 def _name(test_name: str | LocalText | None, language: str, labels: dict[str, str]) -> str:
@@ -369,10 +426,15 @@ def url_fetcher(fetcher: ResourceFetcher | None = None) -> Any:
     return _Fetcher(timeout=1, allowed_protocols=("data", "media"), allow_redirects=False)
 
 
-def _pdf(html: str, fetcher: ResourceFetcher | None = None) -> bytes:
+def layout(html: str, fetcher: ResourceFetcher | None = None) -> Any:
+    """The laid-out WeasyPrint document of ``html`` (its pages, before drawing)."""
     import weasyprint  # imported here: loading Pango takes a moment and most commands never print
 
-    return weasyprint.HTML(string=html, base_url=str(TEMPLATES), url_fetcher=url_fetcher(fetcher)).write_pdf()
+    return weasyprint.HTML(string=html, base_url=str(TEMPLATES), url_fetcher=url_fetcher(fetcher)).render()
+
+
+def _pdf(html: str, fetcher: ResourceFetcher | None = None) -> bytes:
+    return bytes(layout(html, fetcher).write_pdf())
 
 
 def render_booklet(units: Sequence[Unit], language: str, *, test_name: str | LocalText | None = None,
