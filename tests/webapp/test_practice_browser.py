@@ -61,6 +61,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _answer(page) -> None:  # type: ignore[no-untyped-def]
     """The last option of a choice (wrong for the test units' keys), the first choice of every
     statement, a text otherwise."""
+    page.wait_for_selector("#save-button")  # the item's form is there (a loaded machine is slow)
     if page.locator("fieldset.statement").count():
         for group in page.locator("fieldset.statement").all():
             group.locator("input[type=radio]").first.check()
