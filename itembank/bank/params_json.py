@@ -32,6 +32,8 @@ from irt.models import (
 )
 from itembank.errors import DataFileError, Problem
 
+from .json_file import read_json_file
+
 if TYPE_CHECKING:  # pragma: no cover
     from irt.calibration import CalibrationResult
 
@@ -87,16 +89,7 @@ def read_params(path: str | Path) -> ParamsFile:
     id, c outside [0, 1), ...).  Every content problem is collected and raised once.
     """
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise DataFileError.at(name, 0, 0, f"cannot read the file: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise DataFileError.at(name, 0, 0, f"not UTF-8 text ({exc.reason})") from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataFileError.at(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from exc
+    doc = read_json_file(path)
 
     problems: list[Problem] = []
 

@@ -16,7 +16,6 @@ decimals), so the trend can be checked by hand from the two files.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any, TypeGuard
 
 from irt import survey_estimates as est
 from irt.reporting import ReportingScale
+from itembank.bank.json_file import read_json_file
 from itembank.errors import DataFileError, Problem
 
 NO_LINKING_ERROR = (
@@ -60,16 +60,7 @@ def read_earlier_report(path: str | Path, *, scale: ReportingScale,
     problem names the file and the key.  (The web report's download has no ``scale``: it is
     refused, by that key.)"""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise DataFileError.at(name, 0, 0, f"cannot read the file: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise DataFileError.at(name, 0, 0, f"not UTF-8 text ({exc.reason})") from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataFileError.at(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from exc
+    doc = read_json_file(path)
     if not isinstance(doc, dict):
         raise DataFileError.at(name, 1, 1, "$: expected the object of a REPORT.json "
                                            "(itembank report)")
