@@ -84,14 +84,7 @@ def _render_and_store(ctx: jobs.JobContext, bank: PrintBank, design: Design, lab
         document = {"printed_design": int(label), **document}
     design_yaml = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
     data = zip_set(files, {"design.yaml": design_yaml})
-    with ctx.factory() as s, s.begin():
-        if not ctx.owns(s):
-            s.rollback()
-            raise jobs.JobLost(f"job {ctx.job_id} was taken over")
-        jobs.store_file(s, ctx.job_id, ZIP_NAME, data, "application/zip")
-        if not jobs.finish(ctx, s, message=f"{len(files)} PDF"):
-            s.rollback()
-            raise jobs.JobLost(f"job {ctx.job_id} was taken over")
+    jobs.finish_with_file(ctx, ZIP_NAME, data, "application/zip", message=f"{len(files)} PDF")
 
 
 HANDLERS = {JOB_KIND: run_job}

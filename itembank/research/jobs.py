@@ -155,6 +155,20 @@ def store_file(session: Session, job_id: int, name: str, data: bytes, media_type
     return stored
 
 
+def finish_with_file(ctx: JobContext, name: str, data: bytes, media_type: str, *,
+                     message: str | None = None) -> None:
+    """Store the job's file and mark it done in one transaction (a finished job always has its
+    file); JobLost, and nothing stored, if another worker holds the job now."""
+    with ctx.factory() as s, s.begin():
+        if not ctx.owns(s):
+            s.rollback()
+            raise JobLost(f"job {ctx.job_id} was taken over")
+        store_file(s, ctx.job_id, name, data, media_type)
+        if not finish(ctx, s, message=message):
+            s.rollback()
+            raise JobLost(f"job {ctx.job_id} was taken over")
+
+
 def load_file(session: Session, job_id: int, name: str) -> JobFile | None:
     """The file ``name`` of job ``job_id``, or None (never produced, or deleted as too old)."""
     return session.scalars(

@@ -315,14 +315,8 @@ def run_job(ctx: jobs.JobContext) -> None:
         raise jobs.PermanentJobError(str(exc)) from exc
     step("storing")
     data = report_to_json(report)
-    with ctx.factory() as s, s.begin():
-        if not ctx.owns(s):
-            s.rollback()
-            raise jobs.JobLost(f"job {ctx.job_id} was taken over")
-        jobs.store_file(s, ctx.job_id, RESULT_NAME, data, "application/json")
-        if not jobs.finish(ctx, s, message=f"{report.n_students or 0} students"):
-            s.rollback()
-            raise jobs.JobLost(f"job {ctx.job_id} was taken over")
+    jobs.finish_with_file(ctx, RESULT_NAME, data, "application/json",
+                          message=f"{report.n_students or 0} students")
 
 
 HANDLERS = {JOB_KIND: run_job}
