@@ -134,6 +134,11 @@ class CatBank:
         return np.diff(self.unit_start)
 
     @cached_property
+    def n_categories(self) -> np.ndarray:
+        """(R,) score categories of each routing item (``params.n_categories``, computed once)."""
+        return self.params.n_categories
+
+    @cached_property
     def unit_routing_count(self) -> np.ndarray:
         """(U,) number of routing items in each unit."""
         return np.bincount(self.routing_unit, minlength=self.n_units)

@@ -40,21 +40,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import scoring
-from ..models import DICHOTOMOUS, category_probabilities, sample_responses
+from ..models import DICHOTOMOUS, sample_responses
 from .bank import GRID_HIGH, GRID_LOW, GRID_STEP, CatBank
 from .config import CatConfig
 from .content import balanced_score
 from .draws import SessionDraws, pick
-from .estimation import _mixed, final_estimate, interim_estimate
+from .estimation import (
+    EAP_NODES,
+    _mixed,
+    eap_from_loglik,
+    eap_tables,
+    final_estimate,
+    interim_estimate,
+)
+from .estimation import TINY as _TINY
 from .exposure import exposure_parameters
 from .selection import criterion
 from .simulator import SimulationResult
 from .start import start_theta
 from .stopping import REASONS
-
-EAP_NODES = 61
-"""Nodes of the interim EAP: :func:`irt.scoring.eap`'s default, which the engine uses."""
-_TINY = 1e-300  # irt.models.log_likelihood's floor under P before the log
 
 
 @dataclass(frozen=True)
@@ -93,27 +97,6 @@ class BatchResult(SimulationResult):
     stop_codes: np.ndarray
     draws: BatchDraws
     seconds: float
-
-
-def _eap_tables(bank: CatBank, config: CatConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nodes (Q,), log prior weights (Q,) and log P (R, K, Q) of the interim EAP."""
-    nodes, weights = scoring.quadrature(
-        config.estimation.prior_mean, config.estimation.prior_sd, EAP_NODES
-    )
-    probs = category_probabilities(bank.params, nodes)  # (R, Q, K)
-    logp = np.log(np.maximum(probs, _TINY))
-    return nodes, np.log(weights), np.ascontiguousarray(np.transpose(logp, (0, 2, 1)))
-
-
-def _eap(loglik: np.ndarray, log_w: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """EAP θ and posterior SD from (n, Q) log-likelihoods, the operations of irt.scoring.eap."""
-    logpost = loglik + log_w[None, :]
-    logpost -= logpost.max(axis=1, keepdims=True)
-    post = np.exp(logpost)
-    post = post / post.sum(axis=1, keepdims=True)
-    mean = post @ nodes
-    var = post @ nodes**2 - mean**2
-    return mean, np.sqrt(np.maximum(var, 0.0))
 
 
 def _unit_routing(bank: CatBank) -> np.ndarray:
@@ -339,7 +322,8 @@ def run_batch(
         table = np.asarray(answers).astype(int)
         answer = lambda who, item: table[who, item]  # noqa: E731
     rule, exposure, method = config.stopping, config.exposure, config.estimation.interim
-    nodes, log_w, logp = _eap_tables(bank, config)
+    tables = eap_tables(bank, config.estimation.prior_mean, config.estimation.prior_sd)
+    nodes, log_w, logp = tables.nodes, tables.log_weights, tables.log_p
     info_table = bank.unit_information_table
     unit_items = _unit_routing(bank)
     size = bank.unit_size
@@ -400,7 +384,7 @@ def run_batch(
         if method == "map":
             theta, se = interim_estimate(bank, config, responses[active])
         else:
-            theta, se = _eap(loglik[active], log_w, nodes)
+            theta, se = eap_from_loglik(loglik[active], log_w, nodes)
             if method == "mle" and started.any():
                 cols = np.flatnonzero(~np.all(np.isnan(responses[active]), axis=0))
                 resp = responses[active][:, cols]
@@ -526,7 +510,7 @@ def _final(
         return final_estimate(bank, config, responses)
     if est.final == "eap":
         nodes, weights = scoring.quadrature(est.prior_mean, est.prior_sd, EAP_NODES)
-        theta, se = _eap(loglik, np.log(weights), nodes)
+        theta, se = eap_from_loglik(loglik, np.log(weights), nodes)
         theta[none], se[none] = est.prior_mean, est.prior_sd
         return theta, se, "eap"
     if not set(bank.params.models) <= DICHOTOMOUS:

@@ -92,7 +92,7 @@ def parse_history(bank: CatBank, history: History) -> SessionState:
     administered = np.zeros(bank.n_units, bool)
     delivered: set[int] = set()
     current: int | None = None
-    n_categories = bank.params.n_categories
+    n_categories = bank.n_categories
     for item_id, score in history:
         i = bank.item_position.get(item_id)
         if i is None:
