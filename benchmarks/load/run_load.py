@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -75,6 +76,31 @@ def read_log(paths: list[Path]) -> list[dict[str, Any]]:
         if path.exists():
             records += [json.loads(line) for line in path.read_text().splitlines() if line]
     return records
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the server's process tree and PostgreSQL's
+    processes: with the load generator's, where a saturated host's two cores go."""
+    def tree(pid: int) -> float:
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = 0.0
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    postgres = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        if proc.info["name"] == "postgres" and proc.info["cpu_times"] is not None:
+            postgres += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return {"server": tree(server_pid), "postgres": postgres}
 
 
 def check_exactly_once(url: str, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -185,16 +211,30 @@ def main() -> int:
         wait_until_up(base)
         log_path = out / "responses.jsonl"
         started = time.monotonic()
-        subprocess.run(
+        before = cpu_seconds(server.pid)
+        locust = psutil.Popen(
             [str(BIN / "locust"), "--headless", "-u", str(args.users),
              "-r", str(args.spawn_rate or args.users), "-t", f"{args.time}s",
              "--host", base, "-f", str(HERE / "locustfile.py"), "--only-summary",
              "--stop-timeout", "30",
              "--json-file", str(out / "run"), "--html", str(out / "report.html")],
             env={**env, "ITEMBANK_LOAD_LOG": str(log_path), "ITEMBANK_LOAD_THINK": str(args.think)},
-            check=False,
         )
+        # The load generator's own CPU is read just before it exits (a finished process has
+        # none to read): poll until it is done, keeping the last reading.
+        locust_cpu = 0.0
+        while locust.poll() is None:
+            try:
+                t = locust.cpu_times()
+                locust_cpu = t.user + t.system
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.5)
+        after = cpu_seconds(server.pid)
         seconds = time.monotonic() - started
+        cpu = {"server": round(after["server"] - before["server"], 1),
+               "postgres": round(after["postgres"] - before["postgres"], 1),
+               "load_generator": round(locust_cpu, 1)}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
@@ -202,7 +242,10 @@ def main() -> int:
     storage = check_exactly_once(url, read_log([log_path]))
     summary = {"users": args.users, "workers": args.workers, "seconds": args.time,
                "think_s": args.think, "database": make_url(url).get_backend_name(),
-               "routes": routes, "storage": storage}
+               "routes": routes, "storage": storage, "cpu_seconds": cpu}
+    answers = routes.get("POST /api/v1/sessions/[id]/responses", {}).get("requests", 0)
+    if answers:
+        summary["cpu_ms_per_answer"] = {k: round(1000 * v / answers, 2) for k, v in cpu.items()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     if args.database_url is None and not args.keep_database:
