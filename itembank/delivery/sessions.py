@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, object_session
 
@@ -516,20 +516,27 @@ class StoredAnswer:
     score: int | None
     created_at: datetime
 
-    @classmethod
-    def of(cls, r: Response) -> StoredAnswer:
-        return cls(r.sequence, r.response_id, r.item_id, r.response, r.score, r.created_at)
 
-
-_ANSWER_COLUMNS = (Response.sequence, Response.response_id, Response.item_id, Response.response,
-                   Response.score, Response.created_at)
+# The answer path's statements are built once, with bound parameters: building a statement and
+# its cache key on every call cost more than running it.
+_ANSWERS = (
+    select(Response.sequence, Response.response_id, Response.item_id, Response.response,
+           Response.score, Response.created_at)
+    .where(Response.session_id == bindparam("session_id"))
+    .order_by(Response.sequence)
+)  # fmt: skip
+_INSERT_ANSWER = insert(Response.__table__)
+_REVISION = select(BankRevision.revision).where(BankRevision.id == 1).scalar_subquery()
+_SESSION = (
+    select(TestSession, _REVISION)
+    .where(TestSession.id == bindparam("session_id"))
+    .options(joinedload(TestSession.test))  # one round trip for the session, test and revision
+)
+_LOCKED_SESSION = _SESSION.with_for_update(of=TestSession).execution_options(populate_existing=True)
 
 
 def _load_responses(db: Session, session_id: str) -> list[StoredAnswer]:
-    rows = db.execute(
-        select(*_ANSWER_COLUMNS).where(Response.session_id == session_id).order_by(Response.sequence)
-    )
-    return [StoredAnswer(*row) for row in rows]
+    return [StoredAnswer(*row) for row in db.execute(_ANSWERS, {"session_id": session_id})]
 
 
 def _state(
@@ -629,21 +636,13 @@ def _authorised_with_revision(
     same statement (None without the revision row: :func:`delivery_bank` then reads it)."""
     if not isinstance(session_id, str) or not token:
         raise SessionNotFound("no session with this id for this token")
-    revision = select(BankRevision.revision).where(BankRevision.id == 1).scalar_subquery()
-    stmt = (
-        select(TestSession, revision)
-        .where(TestSession.id == session_id)
-        .options(joinedload(TestSession.test))  # one round trip for the session, test and revision
-    )
-    if lock:
-        if db.get_bind().dialect.name == "sqlite":
-            # Take SQLite's write lock before reading: concurrent recorders queue here (busy
-            # timeout) instead of failing when they upgrade a read to a write.
-            db.execute(
-                update(TestSession).where(TestSession.id == session_id).values(updated_at=utcnow())
-            )
-        stmt = stmt.with_for_update(of=TestSession).execution_options(populate_existing=True)
-    row = db.execute(stmt).first()
+    if lock and db.get_bind().dialect.name == "sqlite":
+        # Take SQLite's write lock before reading: concurrent recorders queue here (busy
+        # timeout) instead of failing when they upgrade a read to a write.
+        db.execute(
+            update(TestSession).where(TestSession.id == session_id).values(updated_at=utcnow())
+        )
+    row = db.execute(_LOCKED_SESSION if lock else _SESSION, {"session_id": session_id}).first()
     if row is None:
         raise SessionNotFound("no session with this id for this token")
     ts, value = row
@@ -1064,20 +1063,22 @@ def _record(
             else:
                 check_response(current.item, response)
                 score = 0 if is_blank(response) else score_response(current.item, response)
-            recorded = Response(
-                session_id=ts.id,
-                sequence=len(responses) + 1,
-                response_id=response_id,
-                item_id=item_id,
-                item_version_id=current.item_version_id,
-                response=response,
-                score=score,
-                created_at=now,
+            recorded = StoredAnswer(len(responses) + 1, response_id, item_id, response, score, now)
+            db.execute(
+                _INSERT_ANSWER,
+                {
+                    "session_id": ts.id,
+                    "sequence": recorded.sequence,
+                    "response_id": response_id,
+                    "item_id": item_id,
+                    "item_version_id": current.item_version_id,
+                    "response": response,
+                    "score": score,
+                    "created_at": now,
+                },
             )
-            db.add(recorded)
-            db.flush()
             # The row lock holds: the history is what was read plus this answer (no re-read).
-            responses = [*responses, StoredAnswer.of(recorded)]
+            responses = [*responses, recorded]
             ts.answered = len(responses)
             ts.status = "in_progress"
             ts.updated_at = now
