@@ -22,9 +22,20 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, object_session
 
@@ -525,7 +536,7 @@ _ANSWERS = (
     .where(Response.session_id == bindparam("session_id"))
     .order_by(Response.sequence)
 )  # fmt: skip
-_INSERT_ANSWER = insert(Response.__table__)
+_INSERT_ANSWER = insert(cast(Table, Response.__table__))  # Core: no ORM unit of work
 _REVISION = select(BankRevision.revision).where(BankRevision.id == 1).scalar_subquery()
 _SESSION = (
     select(TestSession, _REVISION)
