@@ -183,6 +183,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--time", type=int, default=60, help="seconds of load")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds per item")
+    parser.add_argument("--client", choices=("fast", "requests"), default="fast",
+                        help="the students' HTTP client (locust's FastHttpUser or HttpUser)")
     parser.add_argument("--database-url", default=None,
                         help="default: a fresh PostgreSQL database on 127.0.0.1:5432")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN)
@@ -218,7 +220,8 @@ def main() -> int:
              "--host", base, "-f", str(HERE / "locustfile.py"), "--only-summary",
              "--stop-timeout", "30",
              "--json-file", str(out / "run"), "--html", str(out / "report.html")],
-            env={**env, "ITEMBANK_LOAD_LOG": str(log_path), "ITEMBANK_LOAD_THINK": str(args.think)},
+            env={**env, "ITEMBANK_LOAD_LOG": str(log_path), "ITEMBANK_LOAD_THINK": str(args.think),
+                 "ITEMBANK_LOAD_CLIENT": args.client},
         )
         # The load generator's own CPU is read just before it exits (a finished process has
         # none to read): poll until it is done, keeping the last reading.
@@ -241,7 +244,7 @@ def main() -> int:
     routes = summarise(out / "run.json", min(seconds, args.time + 30))
     storage = check_exactly_once(url, read_log([log_path]))
     summary = {"users": args.users, "workers": args.workers, "seconds": args.time,
-               "think_s": args.think, "database": make_url(url).get_backend_name(),
+               "think_s": args.think, "client": args.client, "database": make_url(url).get_backend_name(),
                "routes": routes, "storage": storage, "cpu_seconds": cpu}
     answers = routes.get("POST /api/v1/sessions/[id]/responses", {}).get("requests", 0)
     if answers:
