@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -120,16 +121,20 @@ class ItemParameters:
     def n_items(self) -> int:
         return len(self.ids)
 
-    @property
+    # The derived values below are computed once per (immutable) set: scoring one person calls
+    # them on every Newton step.
+    @cached_property
     def n_categories(self) -> np.ndarray:
         """(J,) number of score categories: 2 for dichotomous items, m + 1 for polytomous."""
-        return np.where(
+        counts = np.where(
             np.isin(np.asarray(self.models), list(DICHOTOMOUS)),
             2,
             np.sum(~np.isnan(self.b), axis=1) + 1,
         ).astype(int)
+        counts.setflags(write=False)  # shared by every caller
+        return counts
 
-    @property
+    @cached_property
     def max_categories(self) -> int:
         return int(self.n_categories.max(initial=2))
 
@@ -155,6 +160,10 @@ class ItemParameters:
 
     def model_groups(self) -> dict[str, np.ndarray]:
         """Item indices per model present."""
+        return dict(self._model_groups)
+
+    @cached_property
+    def _model_groups(self) -> dict[str, np.ndarray]:
         models = np.asarray(self.models)
         return {m: np.flatnonzero(models == m) for m in MODELS if np.any(models == m)}
 

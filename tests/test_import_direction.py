@@ -147,3 +147,16 @@ def test_the_graph_is_read_from_real_imports() -> None:
     graph = context_graph()
     assert {"bank", "orgs"} <= graph["delivery"]
     assert {"bank", "delivery", "orgs", "accounts", "paper", "research", "qti"} <= graph["cli"]
+
+
+def test_each_context_module_imports_on_its_own() -> None:
+    # A module that configures the ORM mappers at import (an ORM option built at module level,
+    # say) fails when imported before the other contexts' models: import each in a fresh process.
+    import subprocess
+    import sys
+
+    modules = ["itembank.delivery.sessions", "itembank.delivery.questionnaire", "itembank.cli"]
+    code = "import importlib, sys\nfor m in sys.argv[1:]:\n    importlib.import_module(m)\n"
+    for module in modules:
+        done = subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True)
+        assert done.returncode == 0, f"import {module}: {done.stderr[-800:]}"

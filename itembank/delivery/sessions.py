@@ -26,6 +26,8 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
+    Select,
     Table,
     bindparam,
     delete,
@@ -529,25 +531,39 @@ class StoredAnswer:
 
 
 # The answer path's statements are built once, with bound parameters: building a statement and
-# its cache key on every call cost more than running it.
-_ANSWERS = (
-    select(Response.sequence, Response.response_id, Response.item_id, Response.response,
-           Response.score, Response.created_at)
-    .where(Response.session_id == bindparam("session_id"))
-    .order_by(Response.sequence)
-)  # fmt: skip
-_INSERT_ANSWER = insert(cast(Table, Response.__table__))  # Core: no ORM unit of work
-_REVISION = select(BankRevision.revision).where(BankRevision.id == 1).scalar_subquery()
-_SESSION = (
-    select(TestSession, _REVISION)
-    .where(TestSession.id == bindparam("session_id"))
-    .options(joinedload(TestSession.test))  # one round trip for the session, test and revision
-)
-_LOCKED_SESSION = _SESSION.with_for_update(of=TestSession).execution_options(populate_existing=True)
+# its cache key on every call cost more than running it.  Built on first use, not at import: an
+# ORM option configures every mapper, which needs every model imported.
+@functools.cache
+def _answers_statement() -> Select[Any]:
+    return (
+        select(Response.sequence, Response.response_id, Response.item_id, Response.response,
+               Response.score, Response.created_at)
+        .where(Response.session_id == bindparam("session_id"))
+        .order_by(Response.sequence)
+    )  # fmt: skip
+
+
+@functools.cache
+def _insert_answer_statement() -> Insert:
+    return insert(cast(Table, Response.__table__))  # Core: no ORM unit of work
+
+
+@functools.cache
+def _session_statement(lock: bool) -> Select[Any]:
+    revision = select(BankRevision.revision).where(BankRevision.id == 1).scalar_subquery()
+    stmt = (
+        select(TestSession, revision)
+        .where(TestSession.id == bindparam("session_id"))
+        .options(joinedload(TestSession.test))  # one round trip for the session, test and revision
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=TestSession).execution_options(populate_existing=True)
+    return stmt
 
 
 def _load_responses(db: Session, session_id: str) -> list[StoredAnswer]:
-    return [StoredAnswer(*row) for row in db.execute(_ANSWERS, {"session_id": session_id})]
+    rows = db.execute(_answers_statement(), {"session_id": session_id})
+    return [StoredAnswer(*row) for row in rows]
 
 
 def _state(
@@ -653,7 +669,7 @@ def _authorised_with_revision(
         db.execute(
             update(TestSession).where(TestSession.id == session_id).values(updated_at=utcnow())
         )
-    row = db.execute(_LOCKED_SESSION if lock else _SESSION, {"session_id": session_id}).first()
+    row = db.execute(_session_statement(lock), {"session_id": session_id}).first()
     if row is None:
         raise SessionNotFound("no session with this id for this token")
     ts, value = row
@@ -1076,7 +1092,7 @@ def _record(
                 score = 0 if is_blank(response) else score_response(current.item, response)
             recorded = StoredAnswer(len(responses) + 1, response_id, item_id, response, score, now)
             db.execute(
-                _INSERT_ANSWER,
+                _insert_answer_statement(),
                 {
                     "session_id": ts.id,
                     "sequence": recorded.sequence,
