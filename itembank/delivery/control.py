@@ -109,15 +109,15 @@ def edit_test(db: Session, test_id: str, actor: Any, changes: Mapping[str, Any])
             test.code_key = normalise_code(changes["access_code"]) if test.status != "archived" else None
         attempts = changes.get("max_attempts", test.max_attempts)
         if attempts is not None and attempts < 1:
-            raise InvalidRequest("attempts must be at least 1 (or unlimited)")
+            raise InvalidRequest("attempts must be at least 1 (or unlimited)", reason="attempts")
         minutes = changes.get("time_limit_minutes", test.time_limit_minutes)
         if minutes is not None and minutes < 1:
-            raise InvalidRequest("the time limit must be at least 1 minute")
+            raise InvalidRequest("the time limit must be at least 1 minute", reason="time_limit")
         for key, value in changes.items():
             setattr(test, key, copy.deepcopy(value))
         opens, closes = _aware(test.opens_at), _aware(test.closes_at)
         if opens is not None and closes is not None and closes <= opens:
-            raise InvalidRequest("the test must close after it opens")
+            raise InvalidRequest("the test must close after it opens", reason="window_order")
         check_test_config(db, test)
         record(db, actor, "test.edit", f"test:{test.id}",
                {"before": before, "after": {k: _plain(v) for k, v in changes.items()}})

@@ -135,9 +135,16 @@ class DeliveryError(ItembankError):
 
 
 class InvalidRequest(DeliveryError):
-    """A missing or malformed field (student id, language, response id)."""
+    """A missing or malformed field (student id, language, response id), or settings a test
+    cannot be given with.  ``reason`` (with ``details``) names the kind of refusal for a caller
+    that words it in the reader's language (the web pages); the message is the English one."""
 
     code = "invalid_request"
+
+    def __init__(self, message: str, *, reason: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
 
 
 class TestNotFound(DeliveryError):
@@ -407,28 +414,32 @@ def check_test_config(db: Session, test: Test) -> None:
     fixed (or practice) test that seeds pretest units, a CAT configuration the engine refuses."""
     if test.kind in FIXED_FORMS and not test.items:
         raise InvalidRequest(
-            f"a {'practice' if practice.is_practice(test) else 'fixed'} test needs its list of items"
+            f"a {'practice' if practice.is_practice(test) else 'fixed'} test needs its list of items",
+            reason="items_missing",
         )
     try:
         config = cat_config(test)
         reporting_from_dict(config.reporting)
     except (CatConfigError, ValueError) as exc:
-        raise InvalidRequest(f"cat_config: {exc}") from exc
+        field = getattr(exc, "field", "reporting")
+        raise InvalidRequest(f"cat_config: {exc}", reason="cat_config", field=field) from exc
     if test.kind in FIXED_FORMS and config.pretest.count:
         raise InvalidRequest(
             "cat_config.pretest.count: only adaptive tests seed pretest units; a fixed form is "
             "given as it is (put field-trial units in a booklet design, or seed them into an "
-            "adaptive test)"
+            "adaptive test)",
+            reason="pretest_in_fixed_form",
         )
     if practice.is_practice(test) and test.questionnaire_id is not None:
         raise InvalidRequest(
             "a practice test has no questionnaire: practice answers are never research data "
-            "(attach the questionnaire to a fixed or adaptive test)"
+            "(attach the questionnaire to a fixed or adaptive test)",
+            reason="practice_questionnaire",
         )
     if practice.is_practice(test):
         problems = practice.unreleased_items(db, list(test.items or ()))
         if problems:
-            raise InvalidRequest("; ".join(problems))
+            raise InvalidRequest("; ".join(problems), reason="practice_items")
 
 
 def _history(responses: Sequence[StoredAnswer]) -> list[tuple[str, int | None]]:

@@ -159,3 +159,30 @@ def test_a_test_and_its_cat_settings_are_edited_closed_and_archived_like_the_cli
     assert other.post("/manage/tests/fresh/status", data={"status": "closed"}).status_code in (400, 404)
     with db_of(app) as db:
         assert db.scalar(select(TestSession.id).where(TestSession.test_id == "fresh")) is None
+
+
+def test_settings_the_service_refuses_are_named_in_the_readers_language(
+    app: Flask, client: FlaskClient
+) -> None:
+    # The delivery layer's refusal (a window that closes before it opens, a CAT setting the engine
+    # refuses) reaches the page in the reader's language, never as the service's English.
+    build_world(app)
+    with db_of(app) as db, db.begin():
+        owner = db.scalars(select(User.id).where(User.username == "t-north")).one()
+        db.add(Test(id="fresh", title={"zh-TW": "新", "en": "New"}, kind="adaptive",
+                    access_code="FRESH-1", code_key="FRESH1", cat_config={}, status="open",
+                    owner_id=owner, max_attempts=1))
+    login(client, "t-north")
+    window = {"access_code": "FRESH-1", "opens_at": "2027-03-02T09:00",
+              "closes_at": "2027-03-01T09:00"}
+    client.set_cookie("lang", "zh_Hant_TW")
+    text = _edit(client, "fresh", **window).get_data(as_text=True)
+    assert "結束時間必須晚於開始時間。" in text
+    assert "the test must close after it opens" not in text
+    assert "cannot be saved" not in text
+    client.set_cookie("lang", "en")
+    reply = _edit(client, "fresh", **window)
+    assert reply.status_code == 422
+    assert "The test must close after it opens." in reply.get_data(as_text=True)
+    with db_of(app) as db:
+        assert db.get(Test, "fresh").closes_at is None  # nothing was saved

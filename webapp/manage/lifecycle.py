@@ -40,6 +40,7 @@ from ..authoring.labels import DIMENSIONS
 from ..database import get_db
 from ..roles import roles_required
 from . import bp
+from .refusals import refusal_message
 
 STAFF = ("teacher", "school_admin", "admin")
 STATUS_LABELS = {"open": _l("open"), "closed": _l("closed"), "archived": _l("archived")}
@@ -266,7 +267,7 @@ def edit_test(test_id: str) -> Response | tuple[str, int]:
                 flash(_("Students have started this test: only its window, time limit and attempts "
                         "can change now."), "error")  # fmt: skip
             except delivery.InvalidRequest as exc:
-                flash(_("These settings cannot be saved: %(why)s", why=str(exc)), "error")
+                flash(refusal_message(exc), "error")
             else:
                 flash(_("The test %(id)s is saved.", id=test.id), "info")
                 return redirect(url_for("manage.edit_test", test_id=test.id))  # type: ignore[return-value]
