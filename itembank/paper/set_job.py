@@ -50,7 +50,7 @@ def run_job(ctx: jobs.JobContext, *, workers: int | None = None) -> None:
             try:
                 frozen = printed.get(s, int(p["printed"]))
             except printed.UnknownDesign as exc:
-                raise jobs.PermanentJobError(str(exc)) from exc
+                raise jobs.PermanentJobError(str(exc), failure="design_missing") from exc
             bank, design = printed.pinned_bank(s, frozen), printed.design_of(frozen)
             label = printed.label(frozen)
         _render_and_store(ctx, bank, design, label, workers)
@@ -58,13 +58,15 @@ def run_job(ctx: jobs.JobContext, *, workers: int | None = None) -> None:
     with ctx.factory() as s:
         bank = approved_units(s)
     if not bank.units:
-        raise jobs.PermanentJobError("the bank has no approved units")
+        raise jobs.PermanentJobError("the bank has no approved units", failure="no_approved_units")
     if p.get("clusters") is not None and int(p["clusters"]) > len(bank.units):
-        raise jobs.PermanentJobError("this design cannot be built: more clusters than units")
+        raise jobs.PermanentJobError("this design cannot be built: more clusters than units",
+                                     failure="design_invalid")
     try:
         design = make_design(bank.units, p.get("clusters"), p.get("positions"), int(p.get("blocks") or 1))
     except ValueError as exc:
-        raise jobs.PermanentJobError(f"this design cannot be built: {exc}") from exc
+        raise jobs.PermanentJobError(f"this design cannot be built: {exc}",
+                                     failure="design_invalid") from exc
     _render_and_store(ctx, bank, design, "", workers)
 
 

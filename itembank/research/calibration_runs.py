@@ -212,20 +212,20 @@ def run_job(ctx: jobs.JobContext) -> None:
     with ctx.factory() as s:
         run = s.get(CalibrationRun, run_id)
         if run is None:
-            raise jobs.PermanentJobError(f"no calibration run {run_id}")
+            raise jobs.PermanentJobError(f"no calibration run {run_id}", failure="run_missing")
         settings = dict(run.settings)
         ctx.progress(0.01, "loading data", force=True)
         matrix = load_matrix(s, settings["datasets"])
         types = {i: iv.type for i, iv in latest_item_versions(s, matrix.item_ids).items()}
         anchors = list(current_parameters(s, matrix.item_ids).values()) if settings["anchor"] else None
     if not matrix.item_ids:
-        raise jobs.PermanentJobError("the chosen data sets hold no responses")
+        raise jobs.PermanentJobError("the chosen data sets hold no responses", failure="no_responses")
     try:
         doc = analyse(matrix, settings["models"], types=types, anchors=anchors,
                       dif=settings.get("dif"), max_iter=settings.get("max_iter", 500),
                       progress=ctx.progress)
     except CalibrationError as exc:
-        raise jobs.PermanentJobError(str(exc)) from exc
+        raise jobs.PermanentJobError(str(exc), failure="calibration_failed") from exc
     ctx.progress(0.97, "saving", force=True)
     with ctx.factory() as s, s.begin():
         if not ctx.owns(s) or not jobs.finish(ctx, s):

@@ -85,7 +85,7 @@ def _fail_exhausted(session: Session, stale: datetime) -> None:
     session.execute(
         update(Job)
         .where(Job.status == "running", Job.heartbeat_at < stale, Job.attempts >= Job.max_attempts)
-        .values(status="failed", finished_at=utcnow(), lease=None,
+        .values(status="failed", finished_at=utcnow(), lease=None, failure="worker_lost",
                 message="the worker stopped responding on every attempt")
     )
 
@@ -133,7 +133,7 @@ def finish(ctx: JobContext, session: Session, *, message: str | None = None) -> 
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _failed(ctx: JobContext, error: str, retry: bool) -> None:
+def _failed(ctx: JobContext, error: str, retry: bool, failure: str) -> None:
     with ctx.factory() as s, s.begin():
         job = s.get(Job, ctx.job_id)
         if job is None or job.lease != ctx.lease:
@@ -142,6 +142,7 @@ def _failed(ctx: JobContext, error: str, retry: bool) -> None:
             job.status, job.lease, job.message = "queued", None, error
         else:
             job.status, job.finished_at, job.message = "failed", utcnow(), error
+            job.failure = failure
 
 
 def store_file(session: Session, job_id: int, name: str, data: bytes, media_type: str) -> JobFile:
@@ -191,8 +192,30 @@ def purge_files(session: Session, *, older_than: timedelta, now: datetime | None
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+# The kinds of failure a job records (``Job.failure``); a page words each in its reader's language.
+FAILURES = (
+    "crashed",  # an unexpected error on every attempt (the message holds the traceback)
+    "worker_lost",  # the worker stopped responding on every attempt
+    "run_missing",  # the calibration run was deleted before the job ran
+    "no_responses",  # the chosen data sets hold no responses
+    "calibration_failed",  # the estimation refused the data (the message says why)
+    "source_missing",  # the report's test or data set no longer exists
+    "bad_grouping",  # a report grouping the data does not have
+    "design_missing",  # the printed design was deleted
+    "no_approved_units",  # the bank has no approved unit to print
+    "design_invalid",  # the booklet design cannot be built from the bank
+)
+
+
 class PermanentJobError(Exception):
-    """A handler's error that a retry cannot fix (bad data, bad settings): fail at once."""
+    """A handler's error that a retry cannot fix (bad data, bad settings): fail at once.
+    ``failure`` is one of FAILURES; the message is the English detail."""
+
+    def __init__(self, message: str, *, failure: str) -> None:
+        if failure not in FAILURES:
+            raise ValueError(f"unknown job failure {failure!r}; add it to jobs.FAILURES")
+        super().__init__(message)
+        self.failure = failure
 
 
 Handler = Callable[[JobContext], None]
@@ -212,9 +235,10 @@ def run_one(factory: sessionmaker[Session], handlers: Mapping[str, Handler], wor
     except JobLost:
         pass
     except PermanentJobError as exc:
-        _failed(ctx, str(exc), retry=False)
+        _failed(ctx, str(exc), retry=False, failure=exc.failure)
     except Exception as exc:  # noqa: BLE001  a worker must survive any job: record it, go on
-        _failed(ctx, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}", retry=True)
+        _failed(ctx, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}", retry=True,
+                failure="crashed")
     return ctx.job_id
 
 

@@ -158,6 +158,8 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str | None] = mapped_column(Text)
+    # why a failed job failed, as a key (jobs.FAILURES); ``message`` holds the English detail
+    failure: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     lease: Mapped[str | None] = mapped_column(String(64))

@@ -307,12 +307,12 @@ def run_job(ctx: jobs.JobContext) -> None:
         try:
             inputs = load_inputs(s, viewer, str(p["source"]), step)
         except UnknownSource as exc:
-            raise jobs.PermanentJobError(str(exc)) from exc
+            raise jobs.PermanentJobError(str(exc), failure="source_missing") from exc
     try:
         report = build(inputs, str(p["grouping"]), min_group_size=int(p["min_group_size"]),
                        step=step)
     except ValueError as exc:  # an unknown grouping: a retry cannot fix it
-        raise jobs.PermanentJobError(str(exc)) from exc
+        raise jobs.PermanentJobError(str(exc), failure="bad_grouping") from exc
     step("storing")
     data = report_to_json(report)
     jobs.finish_with_file(ctx, RESULT_NAME, data, "application/json",

@@ -112,3 +112,28 @@ def test_a_retried_job_waits_from_its_last_attempt(
         s.execute(update(Job).where(Job.id == job_id)
                   .values(attempts=1, heartbeat_at=jobs.utcnow() - timedelta(seconds=5)))
     assert "no-worker" not in client.get(url).get_data(as_text=True)
+
+
+FAILED = {
+    "en": "The chosen data sets hold no responses. Choose data sets with responses.",
+    "zh_Hant_TW": "所選的資料集沒有任何作答。請選擇有作答的資料集。",
+}
+DETAILS = {"en": "Technical details (in English, for the administrator)",
+           "zh_Hant_TW": "技術細節（英文，供系統管理員參考）"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_Hant_TW"])
+def test_a_failed_run_says_why_in_the_readers_language(
+    queued_run: tuple[FlaskClient, str, int], session_factory: sessionmaker[Session], lang: str
+) -> None:
+    client, url, job_id = queued_run
+    client.set_cookie("lang", lang)
+    with session_factory() as s, s.begin():
+        s.execute(update(Job).where(Job.id == job_id).values(
+            status="failed", failure="no_responses",
+            message="the chosen data sets hold no responses"))
+    page = client.get(url).get_data(as_text=True)
+    assert FAILED[lang] in page
+    assert f"<summary>{DETAILS[lang]}</summary>" in page  # the English detail, folded away
+    other = "en" if lang != "en" else "zh_Hant_TW"
+    assert FAILED[other] not in page

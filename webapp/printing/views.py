@@ -37,6 +37,7 @@ from itembank.research.models import Dataset, Job
 
 from ..database import get_db
 from ..i18n import current_language
+from ..job_status import FAILURE_TEXTS, JOB_LABELS
 from ..roles import roles_required
 from . import PRINT_ROLES, bp, messages, paper
 from .bank import (
@@ -53,8 +54,6 @@ print_required = roles_required(*PRINT_ROLES)
 LANGUAGE_NAMES = {"zh-TW": "中文（臺灣）", "en": "English"}
 HTML_LANG = {"zh-TW": "zh-Hant-TW", "en": "en"}
 KIND_LABELS = {"answer-key": _l("Answer key"), "coding-guide": _l("Coding guide")}
-JOB_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"),
-              "failed": _l("failed")}
 TYPE_LABELS = {
     "single_choice": _l("Single choice"), "multiple_choice": _l("Multiple choice"),
     "complex_choice": _l("Complex choice"), "short_response": _l("Short response"),
@@ -296,6 +295,7 @@ def booklet_set(job_id: int) -> str:
     choice = _choice()
     return render_template("printing/set.html", job=job, choice=choice, q=choice.query(),
                            waiting=jobs.waiting_for_worker(get_db(), job), JOB_LABELS=JOB_LABELS,
+                           FAILURE_TEXTS=FAILURE_TEXTS,
                            filename=set_job.set_filename(job.payload or {}),
                            kept=job.status == "done" and jobs.has_file(get_db(), job.id, set_job.ZIP_NAME),
                            keep_days=config.load().job_file_days)

@@ -53,6 +53,7 @@ from itembank.research.scope import scope_for
 
 from ..database import get_db
 from ..i18n import current_language
+from ..job_status import FAILURE_TEXTS, JOB_LABELS
 from ..roles import roles_required
 from . import RESEARCH_ROLES, bp
 
@@ -61,8 +62,6 @@ GROUPING_LABELS = {
     "city": _l("City"), "school": _l("School"), "class": _l("Class"), "grade": _l("Grade"),
     "language": _l("Language"), "gender": _l("Gender"),
 }
-JOB_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"),
-              "failed": _l("failed")}
 MODEL_CHOICES = {"rasch": "Rasch", "2pl": "2PL", "3pl": "3PL", "gpcm": "GPCM", "pcm": "PCM",
                  "grm": "GRM"}
 TYPE_LABELS = {
@@ -106,7 +105,8 @@ def _min_group_size() -> int:
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     return {"GROUPING_LABELS": GROUPING_LABELS, "JOB_LABELS": JOB_LABELS,
-            "TYPE_LABELS": TYPE_LABELS, "MODEL_CHOICES": MODEL_CHOICES}
+            "FAILURE_TEXTS": FAILURE_TEXTS, "TYPE_LABELS": TYPE_LABELS,
+            "MODEL_CHOICES": MODEL_CHOICES}
 
 
 # -- tests whose sessions are research data -----------------------------------------------------

@@ -159,3 +159,29 @@ def test_plausible_value_means_recover_group_means() -> None:
 def test_kappa_agreement_via_rubin_rules() -> None:
     mean, se = reports.rubin(np.array([1.0, 1.0, 1.0]), np.array([0.04, 0.04, 0.04]))
     assert (mean, se) == (1.0, pytest.approx(0.2))
+
+
+def test_a_failed_job_records_why_as_a_key(bank: sessionmaker[Session]) -> None:
+    # A handler's permanent error keeps its failure kind; an unexpected error is retried and then
+    # recorded as "crashed"; the English detail stays in the message.
+    def refuse(ctx: jobs.JobContext) -> None:
+        raise jobs.PermanentJobError("the chosen data sets hold no responses", failure="no_responses")
+
+    def crash(ctx: jobs.JobContext) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    with bank() as s, s.begin():
+        refused = jobs.enqueue(s, "refuse", {}).id
+        crashed = jobs.enqueue(s, "crash", {}, max_attempts=2).id
+    handlers = {"refuse": refuse, "crash": crash}
+    for _ in range(3):
+        jobs.run_one(bank, handlers, "w")
+    with bank() as s:
+        first, second = s.get(Job, refused), s.get(Job, crashed)
+        assert first is not None and second is not None
+        assert (first.status, first.failure) == ("failed", "no_responses")
+        assert first.message == "the chosen data sets hold no responses"
+        assert (second.status, second.failure, second.attempts) == ("failed", "crashed", 2)
+        assert second.message is not None and "ZeroDivisionError" in second.message
+    with pytest.raises(ValueError, match="unknown job failure"):
+        jobs.PermanentJobError("x", failure="no-such-kind")
