@@ -107,4 +107,6 @@ def init_app(app: Flask) -> None:
             "html_lang": HTML_LANG.get(locale, "zh-Hant-TW"),
             "current_locale": locale,
             "other_locales": [code for code in LOCALES if code != locale],
+            # after a label: Taiwan writes the full-width colon with no space
+            "colon": "：" if locale.startswith("zh") else ": ",
         }

@@ -137,3 +137,7 @@ def test_a_failed_run_says_why_in_the_readers_language(
     assert f"<summary>{DETAILS[lang]}</summary>" in page  # the English detail, folded away
     other = "en" if lang != "en" else "zh_Hant_TW"
     assert FAILED[other] not in page
+    # a label's colon as the language writes it (full-width, no space, in Taiwan)
+    status = {"en": 'Status: <span class="job-failed">failed</span>',
+              "zh_Hant_TW": '狀態：<span class="job-failed">失敗</span>'}
+    assert status[lang] in page
