@@ -226,6 +226,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=key)  # stable: a module's tests keep their order
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``-n 2`` hands out whole modules, in the order above, instead of single tests.
+
+    xdist's default (``--dist load``) deals tests round-robin, one at a time, so both workers ran
+    parts of nearly every module and each built that module's fixtures (Chromium, live servers,
+    rendered booklets) once more.  Whole modules in collection order (``--dist loadfile`` without
+    its reordering by test count) keep ``LONGEST_FIRST``; an explicit ``--dist`` other than
+    ``load`` is left to xdist."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False  # keep LONGEST_FIRST, not "most tests first"
+    return LoadFileScheduling(config, log)  # type: ignore[arg-type]
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     memo.rebind()  # modules first imported by test modules after tests/conftest.py
 
