@@ -35,7 +35,12 @@ CACHE_SIZE = 32
 
 
 class BankUnavailableError(Exception):
-    """The test's bank is empty or names items that are not in the bank."""
+    """The test's bank is empty or names items that are not in the bank (``missing``: those
+    item ids, for a page that words the refusal in its reader's language)."""
+
+    def __init__(self, message: str, *, missing: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,8 @@ def _build_fixed(
     if missing:
         raise BankUnavailableError(
             f"items not in {'a released' if released else 'an approved'} unit of the bank: "
-            f"{', '.join(missing)}"
+            f"{', '.join(missing)}",
+            missing=tuple(missing),
         )
     bank_items = []
     records = []

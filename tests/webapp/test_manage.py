@@ -193,8 +193,15 @@ def test_a_fixed_test_needs_items_that_exist(app: Flask, client: FlaskClient, wo
     login(client, "t-north")
     _page, reply = new_test_form(client, kind="fixed", items="")
     assert reply.status_code == 422
+    client.set_cookie("lang", "en")
     _page, reply = new_test_form(client, kind="fixed", items="no-such-item")
     assert reply.status_code == 422
+    text = reply.get_data(as_text=True)
+    assert "These items are not in an approved unit of the bank: no-such-item" in text
+    client.set_cookie("lang", "zh_Hant_TW")  # the service's English reason never reaches the page
+    _page, reply = new_test_form(client, kind="fixed", items="no-such-item")
+    text = reply.get_data(as_text=True)
+    assert "這些題目不在題庫已核准的題組中：no-such-item" in text and "approved unit" not in text
     with db_of(app) as db:
         ids = db.scalars(select(Item.id).order_by(Item.id).limit(2)).all()
     _page, reply = new_test_form(client, kind="fixed", items=", ".join(ids), test_id="fixed-1")

@@ -133,10 +133,13 @@ def new_test() -> Response | tuple[str, int]:
                 try:
                     delivery_bank(db, kind="fixed", items=items)
                 except BankUnavailableError as exc:
-                    form.items.errors = [
-                        *form.items.errors,
-                        _("These items cannot be given: %(why)s", why=str(exc)),
-                    ]
+                    why = (
+                        _("These items are not in an approved unit of the bank: %(items)s",
+                          items=", ".join(exc.missing))
+                        if exc.missing
+                        else _("These items cannot be given; check the item ids and save again.")
+                    )
+                    form.items.errors = [*form.items.errors, why]
                     problem = True
         opens, closes = _aware(form.opens_at.data), _aware(form.closes_at.data)
         if opens and closes and closes <= opens:
