@@ -127,6 +127,7 @@ def test_roster_class_test_and_students(site, browser) -> None:  # type: ignore[
     teacher.check("text=801 · north")
     shot(teacher, "04-new-test")
     teacher.click("form.manage-form button[type=submit]")
+    teacher.wait_for_url(f"{url}/manage/")  # the POST's redirect loaded, not still under way
     assert "north-801-spring" in teacher.content()
     shot(teacher, "05-teacher-index")
 
