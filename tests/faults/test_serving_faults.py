@@ -10,7 +10,8 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,30 +52,40 @@ def run_students(server: Server, n: int, fault: Callable[[list[Student]], None],
 def test_sigkill_of_a_worker_mid_request_loses_and_doubles_nothing(tmp_path: Path) -> None:
     with demo_database(tmp_path, BACKEND) as url, Server(url, tmp_path, workers=2) as server:
         killed: list[int] = []
-        first_seen = {pid: 0.0 for pid in server.worker_pids()}  # booted before the test
 
         def kill_workers(students: list[Student]) -> None:
-            # Kill a serving worker every 0.3 s until a request was cut (a client had to retry),
-            # at least twice, at most 10 times, and only while students are still answering.
-            # A replacement worker is left alone while it boots (it serves nothing yet).
-            while len(killed) < 10 and any(s.item is not None for s in students):
-                if len(killed) >= 2 and sum(s.retried for s in students):
-                    break
-                now = time.monotonic()
-                for pid in server.worker_pids():
-                    first_seen.setdefault(pid, now)
-                serving = [p for p, t in first_seen.items()
-                           if p not in killed and p in server.worker_pids() and now - t > 1.5]
-                if serving:
-                    killed.append(serving[0])
-                    server_kill(serving[0])
-                time.sleep(0.3)
+            # Kill each of the two workers while it is certainly inside a request: the test holds
+            # the database's write lock, so the students' answers wait in the workers; half a
+            # second later (8 students, 2 sync workers) both workers are serving a blocked
+            # answer; one is killed, the lock is released, and the same again for the other.
+            for pid in server.worker_pids():
+                with write_lock(url):
+                    time.sleep(0.5)
+                    assert any(s.item is not None for s in students), "students finished early"
+                    killed.append(pid)
+                    server_kill(pid)
 
         students = run_students(server, 8, kill_workers)
-        assert len(killed) >= 2
+        assert len(killed) == 2
         assert set(killed).isdisjoint(server.worker_pids())  # gunicorn replaced them
-        assert sum(s.retried for s in students) >= 1, "no request was in flight at a kill"
+        assert sum(s.retried for s in students) >= 2, "a killed request was not retried"
         assert assert_exactly_once(url, students) >= 8 * 6
+
+
+@contextmanager
+def write_lock(url: str) -> Iterator[None]:
+    """Hold a lock that makes every answer wait (the responses table, or SQLite's write lock)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if url.startswith("sqlite"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.execute(text("LOCK TABLE responses IN EXCLUSIVE MODE"))
+            yield
+            conn.rollback()
+    finally:
+        engine.dispose()
 
 
 def server_kill(pid: int) -> None:
