@@ -39,7 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, object_session
+from sqlalchemy.orm import Session, joinedload
 
 from irt.cat import CatConfig, CatConfigError, CatHistoryError, finish, next_step
 from irt.reporting import from_dict as reporting_from_dict
@@ -50,7 +50,7 @@ from itembank.errors import ItembankError
 from itembank.orgs.models import School, Student
 from itembank.orgs.student_passwords import password_matches
 
-from . import practice, pretest
+from . import practice, pretest, session_rows
 from .cat_bank import BankUnavailableError, DeliveryBank, DeliveryItem, delivery_bank
 from .cat_config import DEFAULT_REPORTING
 from .models import (
@@ -449,6 +449,7 @@ def _history(responses: Sequence[StoredAnswer]) -> list[tuple[str, int | None]]:
 
 
 def _next_item(
+    db: Session,
     bank: DeliveryBank,
     test: Test,
     config: CatConfig,
@@ -469,8 +470,7 @@ def _next_item(
         raise BankUnavailableError(
             f"the bank changed under this session and its history no longer fits: {exc}"
         ) from exc
-    db = object_session(test) if seeding else None
-    if db is not None:
+    if seeding:
         item = pretest.next_item(db, bank, config.pretest, history, step, seed)
         if item is not None:
             return item
@@ -603,17 +603,28 @@ def _state(
         history = _record_draft(db, ts, bank, config, responses, now)
         _finish(db, ts, bank, config, history, "expired", now)
         return SessionState(ts, ts.status, len(history), None)
-    key = history_key(history)
-    if ts.current_key == key and ts.current_item in bank.items:
-        item_id: str | None = ts.current_item  # chosen after this very history before
-    else:
-        item_id = _next_item(bank, test, config, history, ts.seed)
-        if remember and item_id is not None:
-            ts.current_item, ts.current_key = item_id, key
+    item_id, key, chosen = _current_item(db, ts, bank, config, history)
+    if remember and chosen and item_id is not None:
+        ts.current_item, ts.current_key = item_id, key
     if item_id is None:
         _finish(db, ts, bank, config, history, "finished", now)
         return SessionState(ts, ts.status, len(history), None)
     return SessionState(ts, ts.status, len(history), bank.items[item_id])
+
+
+def _current_item(
+    db: Session,
+    ts: TestSession,
+    bank: DeliveryBank,
+    config: CatConfig,
+    history: list[tuple[str, int | None]],
+) -> tuple[str | None, str, bool]:
+    """(the item to deliver after ``history``, the history's key, whether the engine chose it
+    now): the item stored with this very history if there is one, else the engine's choice."""
+    key = history_key(history)
+    if ts.current_key == key and ts.current_item in bank.items:
+        return ts.current_item, key, False
+    return _next_item(db, bank, ts.test, config, history, ts.seed), key, True
 
 
 def history_key(history: Sequence[tuple[str, int | None]]) -> str:
@@ -638,7 +649,7 @@ def _record_draft(
     ts.draft_item = ts.draft_response = ts.draft_at = None
     if item_id is None or is_blank(draft):
         return history
-    current = _next_item(bank, ts.test, config, history, ts.seed)
+    current = _next_item(db, bank, ts.test, config, history, ts.seed)
     if current != item_id:
         return history
     entry = bank.items[current]
@@ -674,22 +685,46 @@ def _authorised_with_revision(
     same statement (None without the revision row: :func:`delivery_bank` then reads it)."""
     if not isinstance(session_id, str) or not token:
         raise SessionNotFound("no session with this id for this token")
-    if lock and db.get_bind().dialect.name == "sqlite":
-        # Take SQLite's write lock before reading: concurrent recorders queue here (busy
-        # timeout) instead of failing when they upgrade a read to a write.
-        db.execute(
-            update(TestSession).where(TestSession.id == session_id).values(updated_at=utcnow())
-        )
+    if lock:
+        _sqlite_write_lock(db, session_id)
     row = db.execute(_session_statement(lock), {"session_id": session_id}).first()
     if row is None:
         raise SessionNotFound("no session with this id for this token")
     ts, value = row
+    _check_token(ts, token)
+    return ts, (None if value is None else (value,))
+
+
+def _authorised_snapshot(
+    db: Session, session_id: str, token: str | None
+) -> tuple[TestSession, tuple[Any, ...] | None]:
+    """As :func:`_authorised_with_revision` with ``lock``, the session read as a detached
+    snapshot (:mod:`.session_rows`): the answer path's read."""
+    if not isinstance(session_id, str) or not token:
+        raise SessionNotFound("no session with this id for this token")
+    _sqlite_write_lock(db, session_id)
+    found = session_rows.read_snapshot(db, session_id, lock=True)
+    if found is None:
+        raise SessionNotFound("no session with this id for this token")
+    _check_token(found[0], token)
+    return found
+
+
+def _sqlite_write_lock(db: Session, session_id: str) -> None:
+    """Take SQLite's write lock before reading: concurrent recorders queue here (busy timeout)
+    instead of failing when they upgrade a read to a write.  (PostgreSQL locks the row.)"""
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(
+            update(TestSession).where(TestSession.id == session_id).values(updated_at=utcnow())
+        )
+
+
+def _check_token(ts: TestSession, token: str) -> None:
     hashed = hash_token(token)
     if not hmac.compare_digest(ts.token_hash, hashed):
         if ts.previous_token_hash and hmac.compare_digest(ts.previous_token_hash, hashed):
             raise SessionTakenOver("this session was resumed on another device")
         raise SessionNotFound("no session with this id for this token")
-    return ts, (None if value is None else (value,))
 
 
 # -- tests --------------------------------------------------------------------------------------
@@ -1069,9 +1104,12 @@ def _record(
     allow_blank: bool = False,
     closing: bool = False,
 ) -> SessionState:
+    # The session is read as a detached snapshot and the answer written with Core (the common
+    # case: one answer, one next item).  A session that closes here (time up, test over) is
+    # loaded through the ORM and closed by _state, as everywhere else.
     closed: str | None = None
     with unit_of_work(db):
-        ts, fingerprint = _authorised_with_revision(db, session_id, token, lock=True)
+        ts, fingerprint = _authorised_snapshot(db, session_id, token)
         responses = _load_responses(db, ts.id)
         previous = next((r for r in responses if r.response_id == response_id), None)
         if previous is not None:
@@ -1083,18 +1121,21 @@ def _record(
         if ts.status not in OPEN_STATUSES:
             raise SessionClosed("this session is finished; no more answers are recorded")
         bank = _bank(db, ts.test, fingerprint)
-        state = _state(db, ts, now, responses, bank, grace=ANSWER_GRACE)
-        if state.finished:
+        config = cat_config(ts.test)
+        current_id = None
+        if not _expired(ts, now - ANSWER_GRACE):
+            current_id = _current_item(db, ts, bank, config, _history(responses))[0]
+        if current_id is None:
             # Time ran out (or the test ended) before this answer: the session's closing is
             # committed, the answer is not.
+            state = _state(db, _attached(db, ts), now, responses, bank, grace=ANSWER_GRACE)
             closed = state.status
         else:
-            assert state.item is not None
-            current = state.item
-            if item_id != current.item.id:
+            current = bank.items[current_id]
+            if item_id != current_id:
                 raise ItemConflict(
                     f"item {item_id!r} is not the current item of this session "
-                    f"(the current item is {current.item.id!r})"
+                    f"(the current item is {current_id!r})"
                 )
             if allow_blank and response is None:
                 score: int | None = 0
@@ -1117,17 +1158,34 @@ def _record(
             )
             # The row lock holds: the history is what was read plus this answer (no re-read).
             responses = [*responses, recorded]
-            ts.answered = len(responses)
-            ts.status = "in_progress"
-            ts.updated_at = now
-            ts.draft_item = ts.draft_response = ts.draft_at = None
             slack = -CLOCK_SLACK if closing else timedelta(0)
-            state = _state(db, ts, now, responses, bank, grace=slack, remember=True)
+            next_id, key = None, ""
+            if not _expired(ts, now - slack):
+                next_id, key, _ = _current_item(db, ts, bank, config, _history(responses))
+            if next_id is not None:
+                session_rows.advance(db, ts, answered=len(responses), item=next_id, key=key,
+                                     now=now)  # fmt: skip
+                state = SessionState(ts, ts.status, len(responses), bank.items[next_id])
+            else:
+                ts = _attached(db, ts)
+                ts.answered = len(responses)
+                ts.status = "in_progress"
+                ts.updated_at = now
+                ts.draft_item = ts.draft_response = ts.draft_at = None
+                state = _state(db, ts, now, responses, bank, grace=slack, remember=True)
     if closed == "expired":
         raise SessionClosed("the time for this test is up; the answer was not recorded")
     if closed is not None:
         raise SessionClosed("this session is finished; no more answers are recorded")
     return state
+
+
+def _attached(db: Session, snapshot: TestSession) -> TestSession:
+    """The session of ``snapshot`` loaded through the ORM (its row is already locked), to be
+    changed in ways the answer path's Core UPDATE does not cover."""
+    ts = db.get(TestSession, snapshot.id, populate_existing=True)  # not one read before
+    assert ts is not None, "the locked session row disappeared"
+    return ts
 
 
 def save_draft(
@@ -1203,7 +1261,7 @@ def _replay(db: Session, ts: TestSession, prefix: list[StoredAnswer]) -> Session
     """The state right after the last response of ``prefix`` (for an idempotent retry)."""
     test = ts.test
     bank = _bank(db, test)
-    item_id = _next_item(bank, test, cat_config(test), _history(prefix), ts.seed)
+    item_id = _next_item(db, bank, test, cat_config(test), _history(prefix), ts.seed)
     if item_id is None or (len(prefix) == ts.answered and ts.status not in OPEN_STATUSES):
         status = ts.status if ts.status not in OPEN_STATUSES else "finished"
         return SessionState(ts, status, len(prefix), None)
