@@ -83,8 +83,9 @@ def read_snapshot(
 ) -> tuple[TestSession, tuple[Any, ...] | None] | None:
     """The session with its test as a detached snapshot (see the module's docstring) and the
     bank's fingerprint (None without the revision row), or None when there is no such session.
-    ``lock``: FOR UPDATE of the session's row (PostgreSQL; SQLite's write lock is the caller's)."""
-    row = db.execute(_select(lock), {"session_id": session_id}).first()
+    ``lock``: FOR UPDATE of the session's row (PostgreSQL; SQLite's write lock is the caller's).
+    Run on the session's connection, without the ORM's execution layer (a Core statement)."""
+    row = db.connection().execute(_select(lock), {"session_id": session_id}).first()
     if row is None:
         return None
     return _snapshot(row), (None if row.bank_revision is None else (row.bank_revision,))
@@ -103,7 +104,7 @@ def advance(db: Session, snapshot: TestSession, *, answered: int, item: str, key
     """Store that the session now has ``answered`` answers and its current item is ``item``
     (chosen after the history keyed ``key``); its draft is cleared.  The snapshot is updated to
     match."""
-    db.execute(_advance(), {"b_id": snapshot.id, "b_answered": answered, "b_now": now,
+    db.connection().execute(_advance(), {"b_id": snapshot.id, "b_answered": answered, "b_now": now,
                             "b_item": item, "b_key": key})  # fmt: skip
     loaded = db.identity_map.get(identity_key(TestSession, snapshot.id))
     if loaded is not None:  # the ORM object of an earlier read in this database session

@@ -542,7 +542,9 @@ class StoredAnswer:
 
 
 # The answer path's statements are built once, with bound parameters: building a statement and
-# its cache key on every call cost more than running it.  Built on first use, not at import: an
+# its cache key on every call cost more than running it.  The Core ones run on the session's
+# connection (``db.connection().execute``): through ``Session.execute`` they pay for the ORM's
+# execution layer as well.  Built on first use, not at import: an
 # ORM option configures every mapper, which needs every model imported.
 @functools.cache
 def _answers_statement() -> Select[Any]:
@@ -573,7 +575,7 @@ def _session_statement(lock: bool) -> Select[Any]:
 
 
 def _load_responses(db: Session, session_id: str) -> list[StoredAnswer]:
-    rows = db.execute(_answers_statement(), {"session_id": session_id})
+    rows = db.connection().execute(_answers_statement(), {"session_id": session_id})
     return [StoredAnswer(*row) for row in rows]
 
 
@@ -1143,7 +1145,7 @@ def _record(
                 check_response(current.item, response)
                 score = 0 if is_blank(response) else score_response(current.item, response)
             recorded = StoredAnswer(len(responses) + 1, response_id, item_id, response, score, now)
-            db.execute(
+            db.connection().execute(
                 _insert_answer_statement(),
                 {
                     "session_id": ts.id,
