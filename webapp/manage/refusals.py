@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from itembank.delivery.cat_bank import BankUnavailableError
 from itembank.delivery.sessions import InvalidRequest
 
 REASONS = {
@@ -37,3 +38,11 @@ def refusal_message(exc: InvalidRequest) -> str:
     if text is None:
         return _("These settings cannot be saved; check them and save again.")
     return str(text)
+
+
+def missing_items_message(exc: BankUnavailableError) -> str:
+    """A fixed test's items that the bank cannot give, named in the reader's language."""
+    if exc.missing:
+        return _("These items are not in an approved unit of the bank: %(items)s",
+                 items=", ".join(exc.missing))
+    return _("These items cannot be given; check the item ids and save again.")

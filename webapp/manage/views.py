@@ -34,6 +34,7 @@ from ..database import get_db
 from ..roles import roles_required
 from . import bp
 from .forms import ClassesForm, ConfirmForm, LinkTeacherForm, RosterForm, TestForm
+from .refusals import missing_items_message
 from .rosters import COLUMNS, TEMPLATES, cards_form, problem_text
 
 STAFF = ("teacher", "school_admin", "admin")
@@ -133,13 +134,7 @@ def new_test() -> Response | tuple[str, int]:
                 try:
                     delivery_bank(db, kind="fixed", items=items)
                 except BankUnavailableError as exc:
-                    why = (
-                        _("These items are not in an approved unit of the bank: %(items)s",
-                          items=", ".join(exc.missing))
-                        if exc.missing
-                        else _("These items cannot be given; check the item ids and save again.")
-                    )
-                    form.items.errors = [*form.items.errors, why]
+                    form.items.errors = [*form.items.errors, missing_items_message(exc)]
                     problem = True
         opens, closes = _aware(form.opens_at.data), _aware(form.closes_at.data)
         if opens and closes and closes <= opens:
