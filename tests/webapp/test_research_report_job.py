@@ -246,6 +246,20 @@ def test_the_report_pages_in_both_languages(
     app.config["REPORT_INLINE_MAX_STUDENTS"] = 10
     big = client.get("/research/reports?source=test:t-q&grouping=school").get_data(as_text=True)
     assert "computed in the background" in big and 'id="groups-h"' not in big
+    # an old download link of a source that grew: a browser is sent to that page, a script
+    # gets 409 saying what to do (in the reader's language), never a bare 404
+    query = "source=test:t-q&grouping=school"
+    for link in (f"/research/reports/groups.csv?{query}", f"/research/reports/report.json?{query}"):
+        page = client.get(link, headers={"Accept": "text/html"})
+        assert page.status_code == 303 and page.location.endswith(f"/research/reports?{query}")
+        script = client.get(link, headers={"Accept": "*/*"})
+        assert script.status_code == 409 and script.mimetype == "text/plain"
+        assert "computed in the background" in script.get_data(as_text=True)
+    client.get("/language/zh_Hant_TW")
+    script = client.get(f"/research/reports/students.csv?{query}", headers={"Accept": "text/csv"})
+    assert script.status_code == 409 and "背景" in script.get_data(as_text=True)
+    assert client.get(f"/research/reports/nothing.csv?{query}").status_code == 404
+    client.get("/language/en")
 
 
 @pytest.mark.browser

@@ -24,7 +24,7 @@ from itembank.research.scope import Scope, restrict_dataset_persons
 
 from ..database import get_db
 from . import bp
-from .views import _download, _report_from_args, research_required
+from .views import _download, inline_report_for_download, research_required
 
 METHOD_LABELS = {
     "jk2": _l("JK2 (paired schools, as TIMSS and PIRLS)"),
@@ -173,9 +173,7 @@ def upload_template() -> Response:
 @bp.get("/reports/report.json")
 @research_required
 def report_json() -> Response:
-    rep, ctx = _report_from_args()
-    if rep is None:
-        abort(404)
+    rep, ctx = inline_report_for_download()
     doc = reports.report_json(rep)
     doc["inputs"] = {"source": ctx["source"], "group_by": rep.grouping, "seed": rep.seed}
     return _download(json.dumps(doc, indent=2, ensure_ascii=False) + "\n",

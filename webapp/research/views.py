@@ -674,12 +674,33 @@ CSV_KINDS = {"groups": reports.groups_csv, "students": reports.students_csv,
              "differences": reports.differences_csv, "correlations": reports.correlations_csv}
 
 
+def inline_report_for_download() -> tuple[reports.Report, dict[str, Any]]:
+    """The report of a ``?source=…&grouping=…`` download link, computed inline.  A source too
+    large for that (a link made before it grew, or bookmarked) is not a 404: a browser is sent
+    to the report page, which says so and offers Compute; another client gets 409 with the same
+    explanation in the reader's language."""
+    rep, ctx = _report_from_args()
+    if rep is not None:
+        return rep, ctx
+    if "too_large" not in ctx:
+        abort(404)
+    if request.accept_mimetypes.best in ("text/html", "application/xhtml+xml"):  # a browser
+        abort(redirect(url_for("research.report", source=ctx["source"],
+                               grouping=ctx["grouping"]), 303))
+    text = _("These data have %(n)s students: their report is computed in the background. "
+             "Compute it on the Learning outcomes page (%(url)s) and download the files from "
+             "its job's page.", n=ctx["too_large"],
+             url=url_for("research.report", source=ctx["source"], grouping=ctx["grouping"],
+                         _external=True))
+    abort(Response(text + "\n", 409, mimetype="text/plain"))
+
+
 @bp.get("/reports/<kind>.csv")
 @research_required
 def report_csv(kind: str) -> Response:
-    rep, _ctx = _report_from_args()
-    if rep is None or kind not in CSV_KINDS:
+    if kind not in CSV_KINDS:
         abort(404)
+    rep, _ctx = inline_report_for_download()
     return _download(CSV_KINDS[kind](rep), f"report-{kind}-{rep.grouping}.csv", "text/csv")
 
 
