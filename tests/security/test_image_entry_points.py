@@ -195,9 +195,13 @@ PRINT_URLS = ["/print/booklets/{n}.pdf", "/print/booklets/{n}/preview",
 def test_printing_fetches_nothing_a_stored_image_points_at(poisoned: Flask, listener: Listener, url: str) -> None:
     client = teacher(poisoned)
     index = client.get("/print/").get_data(as_text=True)
-    booklets = sorted({int(n) for n in re.findall(r"/print/booklets/(\d+)\.pdf", index)})
+    # a booklet that holds T-01 (its row in the design table): the others, and T-01 in another
+    # position (a unit's fragment is rendered once and reused), run the same renderer again
+    rows = re.findall(r"<tr>(.*?)</tr>", index, flags=re.S)
+    booklets = sorted({int(n) for row in rows if "T-01" in row
+                       for n in re.findall(r"/print/booklets/(\d+)\.pdf", row)})
     assert booklets
-    for n in booklets if "{n}" in url else [0]:
+    for n in booklets[:1] if "{n}" in url else [0]:
         reply = client.get(url.format(n=n))
         assert reply.status_code == 200, url
         body = reply.get_data()
