@@ -109,4 +109,6 @@ def init_app(app: Flask) -> None:
             "other_locales": [code for code in LOCALES if code != locale],
             # after a label: Taiwan writes the full-width colon with no space
             "colon": "：" if locale.startswith("zh") else ": ",
+            # between two sentences: none after a full-width 。, a space after an English period
+            "sentence_gap": "" if locale.startswith("zh") else " ",
         }

@@ -53,6 +53,17 @@ def test_join_answer_everything_and_see_the_result(app: Flask, client: FlaskClie
     assert "Before you begin" in page and 'lang="en"' in page
     reply = client.post("/test/start", data={"csrf_token": csrf_token(page)})
     assert reply.status_code == 302
+    answered = answer_everything(client)
+    done = client.get("/test/done").get_data(as_text=True)
+    assert "You have finished the test" in done
+    assert f"You answered {answered} questions. Everything you submitted is saved." in done
+    assert "without an answer" not in done
+    assert re.search(r"Score: <strong>\d+</strong>", done)
+    assert "Level" in done
+
+
+def answer_everything(client: FlaskClient, question: str = "Question") -> int:
+    """Answer every item of the joined session through the form; returns how many."""
     answered = 0
     for _ in range(40):
         reply = client.get("/test")
@@ -61,7 +72,7 @@ def test_join_answer_everything_and_see_the_result(app: Flask, client: FlaskClie
             break
         html = reply.get_data(as_text=True)
         item, response_id = current_item(html)
-        assert f"Question {answered + 1}" in html
+        assert f"{question} {answered + 1}" in html
         data = {
             "csrf_token": csrf_token(html),
             "item": item,
@@ -74,11 +85,7 @@ def test_join_answer_everything_and_see_the_result(app: Flask, client: FlaskClie
         # the same form sent twice (double click, resend after a lost connection) is saved once
         again = client.post("/test/answer", data=data)
         assert again.status_code == 302
-    done = client.get("/test/done").get_data(as_text=True)
-    assert "You have finished the test" in done
-    assert f"You answered {answered} questions." in done and "without an answer" not in done
-    assert re.search(r"Score: <strong>\d+</strong>", done)
-    assert "Level" in done
+    return answered
 
 
 def test_a_page_without_its_csrf_token_is_refused(client: FlaskClient) -> None:
@@ -154,6 +161,9 @@ def test_zh_session_shows_chinese_items_and_result(client: FlaskClient) -> None:
     html = client.get("/test").get_data(as_text=True)
     assert re.search(r"[\u4e00-\u9fff]", html)
     assert "儲存" in html
+    answered = answer_everything(client, question="第")
+    done = client.get("/test/done").get_data(as_text=True)
+    assert f"你回答了 {answered} 題。你送出的答案都已儲存。" in done  # no space after a 。
 
 
 def test_media_and_unknown_pages(client: FlaskClient) -> None:

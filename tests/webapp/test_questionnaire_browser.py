@@ -16,8 +16,8 @@ from werkzeug.serving import make_server
 from itembank.bank.importer import import_paths
 from itembank.db import make_engine, session_factory
 from itembank.delivery.cat_bank import clear_cache
-from itembank.delivery.models import QuestionnaireAnswer, TestSession
-from itembank.demo import create_demo_content
+from itembank.delivery.models import QuestionnaireAnswer, Test, TestSession
+from itembank.demo import DEMO_TEST_ID, create_demo_content
 from itembank.migrate import upgrade
 from webapp import create_app
 
@@ -41,6 +41,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object
     with factory() as session, session.begin():
         import_paths(session, [UNITS, ROOT / "items" / "questionnaires"])
         create_demo_content(session)
+        # the demo test, shortened: its items by keyboard are test_browser.py's (20 items, every
+        # type, four devices and languages); here they only lead to the questionnaire
+        demo = session.get(Test, DEMO_TEST_ID)
+        demo.cat_config = {**demo.cat_config, "stopping": {"min_items": 4, "max_items": 4}}
+        demo.report_min_items = 1
     clear_cache()
     app = create_app({"ENGINE": engine, "SECRET_KEY": "browser-test"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
