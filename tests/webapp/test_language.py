@@ -234,7 +234,15 @@ def _zh_problem(text: str, traditional: str, taiwan: str) -> str | None:
     english = ENGLISH_SENTENCE.search(text)
     if english:
         return f"English in a zh-TW page ({english.group(0)!r})"
+    gap = SPACE_AFTER_FULL_WIDTH.search(text)
+    if gap:
+        return f"a space after a full-width mark ({gap.group(0)!r})"
     return None
+
+
+# Taiwan sets no space after 。，；：！？ before the next Chinese character (whitespace between two
+# sentences of a template renders as one).
+SPACE_AFTER_FULL_WIDTH = re.compile(r".[。，；：！？]\s+[\u4e00-\u9fff]")
 
 
 def _diff(text: str, other: str) -> str:
@@ -389,6 +397,7 @@ def _summary(failures: list[str]) -> str:
     ("该字段是必填字段。", "zh_Hant_TW"), ("數值大小必须介於 1 和 5 之間", "zh_Hant_TW"),
     ("請輸入正確的信息", "zh_Hant_TW"), ("此欄位是必需的，請檢查字段", "zh_Hant_TW"),
     ("找不到此頁面。This field is required.", "zh_Hant_TW"), ("發生錯誤", "en"),
+    ("你回答了 20 題。 你送出的答案都已儲存。", "zh_Hant_TW"),
 ])  # fmt: skip
 def test_the_checks_find_wrong_language(text: str, lang: str) -> None:
     assert problems_of([text], lang, OwnData([]))
