@@ -684,7 +684,8 @@ def inline_report_for_download() -> tuple[reports.Report, dict[str, Any]]:
         return rep, ctx
     if "too_large" not in ctx:
         abort(404)
-    if request.accept_mimetypes.best in ("text/html", "application/xhtml+xml"):  # a browser
+    # A browser's navigation names text/html in its Accept header; a script sends */* or none.
+    if any(value == "text/html" and quality > 0 for value, quality in request.accept_mimetypes):
         abort(redirect(url_for("research.report", source=ctx["source"],
                                grouping=ctx["grouping"]), 303))
     text = _("These data have %(n)s students: their report is computed in the background. "
