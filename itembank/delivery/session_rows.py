@@ -35,7 +35,7 @@ def _keys(model: type) -> tuple[tuple[str, str], ...]:
 
 
 @functools.cache
-def _select(lock: bool) -> Select[Any]:
+def _select() -> Select[Any]:
     # Built once, with bound parameters (building a statement per call costs more than running
     # it); on first use, not at import, when every model is mapped.
     sessions = _table(TestSession)
@@ -50,7 +50,7 @@ def _select(lock: bool) -> Select[Any]:
         .select_from(sessions.join(tests, sessions.c.test_id == tests.c.id))
         .where(sessions.c.id == bindparam("session_id"))
     )  # fmt: skip
-    return stmt.with_for_update(of=sessions) if lock else stmt
+    return stmt.with_for_update(of=sessions)
 
 
 @functools.cache
@@ -78,14 +78,12 @@ def _table(model: type) -> Table:
     return table
 
 
-def read_snapshot(
-    db: Session, session_id: str, *, lock: bool
-) -> tuple[TestSession, tuple[Any, ...] | None] | None:
+def read_snapshot(db: Session, session_id: str) -> tuple[TestSession, tuple[Any, ...] | None] | None:
     """The session with its test as a detached snapshot (see the module's docstring) and the
     bank's fingerprint (None without the revision row), or None when there is no such session.
-    ``lock``: FOR UPDATE of the session's row (PostgreSQL; SQLite's write lock is the caller's).
+    The session's row is locked FOR UPDATE (PostgreSQL; SQLite's write lock is the caller's).
     Run on the session's connection, without the ORM's execution layer (a Core statement)."""
-    row = db.connection().execute(_select(lock), {"session_id": session_id}).first()
+    row = db.connection().execute(_select(), {"session_id": session_id}).first()
     if row is None:
         return None
     return _snapshot(row), (None if row.bank_revision is None else (row.bank_revision,))

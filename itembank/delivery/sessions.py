@@ -44,7 +44,6 @@ from sqlalchemy.orm import Session, joinedload
 from irt.cat import CatConfig, CatConfigError, CatHistoryError, finish, next_step
 from irt.reporting import from_dict as reporting_from_dict
 from itembank import config as settings
-from itembank.bank.models import BankRevision
 from itembank.db import unit_of_work
 from itembank.errors import ItembankError
 from itembank.orgs.models import School, Student
@@ -563,11 +562,10 @@ def _insert_answer_statement() -> Insert:
 
 @functools.cache
 def _session_statement(lock: bool) -> Select[Any]:
-    revision = select(BankRevision.revision).where(BankRevision.id == 1).scalar_subquery()
     stmt = (
-        select(TestSession, revision)
+        select(TestSession)
         .where(TestSession.id == bindparam("session_id"))
-        .options(joinedload(TestSession.test))  # one round trip for the session, test and revision
+        .options(joinedload(TestSession.test))  # one round trip for the session and its test
     )
     if lock:
         stmt = stmt.with_for_update(of=TestSession).execution_options(populate_existing=True)
@@ -677,35 +675,27 @@ def _record_draft(
 
 
 def _authorised(db: Session, session_id: str, token: str | None, *, lock: bool) -> TestSession:
-    return _authorised_with_revision(db, session_id, token, lock=lock)[0]
-
-
-def _authorised_with_revision(
-    db: Session, session_id: str, token: str | None, *, lock: bool
-) -> tuple[TestSession, tuple[Any, ...] | None]:
-    """The session (locked if ``lock``) with its test, and the bank's fingerprint read in the
-    same statement (None without the revision row: :func:`delivery_bank` then reads it)."""
+    """The session (locked if ``lock``) with its test, loaded through the ORM."""
     if not isinstance(session_id, str) or not token:
         raise SessionNotFound("no session with this id for this token")
     if lock:
         _sqlite_write_lock(db, session_id)
-    row = db.execute(_session_statement(lock), {"session_id": session_id}).first()
-    if row is None:
+    ts = db.scalars(_session_statement(lock), {"session_id": session_id}).first()
+    if ts is None:
         raise SessionNotFound("no session with this id for this token")
-    ts, value = row
     _check_token(ts, token)
-    return ts, (None if value is None else (value,))
+    return ts
 
 
 def _authorised_snapshot(
     db: Session, session_id: str, token: str | None
 ) -> tuple[TestSession, tuple[Any, ...] | None]:
-    """As :func:`_authorised_with_revision` with ``lock``, the session read as a detached
-    snapshot (:mod:`.session_rows`): the answer path's read."""
+    """As :func:`_authorised` with ``lock``, the session read as a detached snapshot
+    (:mod:`.session_rows`) with the bank's fingerprint: the answer path's read."""
     if not isinstance(session_id, str) or not token:
         raise SessionNotFound("no session with this id for this token")
     _sqlite_write_lock(db, session_id)
-    found = session_rows.read_snapshot(db, session_id, lock=True)
+    found = session_rows.read_snapshot(db, session_id)
     if found is None:
         raise SessionNotFound("no session with this id for this token")
     _check_token(found[0], token)
