@@ -54,6 +54,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
         PERMANENT_SESSION_LIFETIME=timedelta(days=3),
+        # The cookie is sent only when a request changes the session.  Refreshed on every
+        # response, a stylesheet or image fetched before a change and answered after it puts
+        # the old session back (a student clicked "Begin" and got the instructions again).
+        # A student's cookie so lasts three days from its last change.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # A student may stay on one item for long; the token is bound to the session cookie.
         WTF_CSRF_TIME_LIMIT=None,
     )

@@ -170,3 +170,29 @@ def test_media_and_unknown_pages(client: FlaskClient) -> None:
     assert client.get("/media/" + "0" * 64).status_code == 404
     missing = client.get("/no-such-page")
     assert missing.status_code == 404 and "<html" in missing.get_data(as_text=True)
+
+
+def test_only_a_request_that_changes_the_session_sends_its_cookie(client: FlaskClient) -> None:
+    """A stylesheet, an image or the page script's status check answered after "Begin" must not
+    put the session from before it back: a response sends the cookie only when it changed it
+    (it happened: a student clicked Begin and was shown the instructions again)."""
+    join(client)
+    page = client.get("/test").get_data(as_text=True)
+    before = client.get_cookie("session")
+    assert before is not None
+    started = client.post("/test/start", data={"csrf_token": csrf_token(page)})
+    assert started.headers.getlist("Set-Cookie"), "Begin changes the session"
+    item = client.get("/test")
+    html = item.get_data(as_text=True)
+    item_id, _ = current_item(html)
+    media = re.search(r'src="(/media/[0-9a-f]{64})"', html)
+    quiet = [item, client.get("/test/status"), client.get("/static/test.js"), client.get("/static/style.css"),
+             client.post("/test/draft", data={"csrf_token": csrf_token(html), "item": item_id, "type": "open"})]
+    if media:
+        quiet.append(client.get(media.group(1)))
+    for reply in quiet:
+        assert reply.status_code < 400, reply.request.path
+        assert reply.headers.getlist("Set-Cookie") == [], reply.request.path
+    # the stale cookie a slow request would have sent back is not the one the browser keeps
+    assert client.get_cookie("session").value != before.value
+    assert "Before you begin" not in client.get("/test").get_data(as_text=True)
