@@ -13,9 +13,10 @@ boxes).  The frame takes the fragments' bookmarks and anchors, so WeasyPrint wri
 outline and named destinations as for a booklet rendered whole.
 
 The pages look like :func:`itembank.paper.render.render_booklet`'s (compared pixel by pixel in
-``tests/itembank/paper/test_booklet_assembly.py``).  Two things differ in the file: each fragment
-brings its own font subsets (renamed per fragment, :func:`_rename_subsets`), so a booklet is
-larger; and in the content streams the question numbers come after the page's body text.
+``tests/itembank/paper/test_booklet_assembly.py``).  Each fragment brings its own font subsets
+(renamed per fragment, :func:`_rename_subsets`); :mod:`.font_programs` then replaces each font's
+subsets with one holding all their glyphs, so a booklet is about as large as one rendered whole.
+In the content streams the question numbers come after the page's body text.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 from itembank.bank.schema import LocalText, Unit
 
+from .font_programs import share_font_programs
 from .render import fragment_html, frame_html, layout, render_booklet
 
 
@@ -191,6 +193,7 @@ def assemble_booklet(units: Sequence[Unit], fragments: Mapping[str, Fragment], l
             first = fragment.first_page[unit.id]
             for k in range(len(fragment.pages[unit.id])):
                 _underlay(frame, starts[unit.id] + k, source.pages[first + k])
+        share_font_programs(frame)
         out = io.BytesIO()
         frame.save(out, deterministic_id=True)
         return out.getvalue()

@@ -139,6 +139,43 @@ def test_every_font_embedded_and_named_once(both, tmp_path) -> None:
     assert all(len(refs) == 1 for refs in programs.values()), programs  # one subset, one name
 
 
+def _programs_per_font(pdf_bytes: bytes) -> dict[str, set[tuple[int, int]]]:
+    """Font name without its subset tag → the embedded programs of that font."""
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        programs: dict[str, set[tuple[int, int]]] = {}
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                program = obj.get("/FontFile3") or obj.get("/FontFile2")
+                programs.setdefault(str(obj.FontName)[8:], set()).add(program.objgen)
+    return programs
+
+
+def test_each_font_is_embedded_once_and_the_booklet_is_as_small_as_one_rendered_whole(both) -> None:
+    """The fragments' and the frame's subsets of a font become one program (the union of their
+    glyphs), so the assembled booklet is about the size of the booklet rendered whole; before,
+    each fragment brought its own subsets and a zh-TW booklet was four times as large."""
+    _language, _number, assembled, whole = both
+    programs = _programs_per_font(assembled)
+    assert "Noto-Serif-CJK-TC" in programs
+    assert {name: len(refs) for name, refs in programs.items()} == dict.fromkeys(programs, 1)
+    assert len(assembled) < 1.2 * len(whole), (len(assembled), len(whole))
+
+
+def test_subsets_stay_apart_when_their_font_is_not_installed(bank, monkeypatch, caplog) -> None:
+    """Where the original font cannot be found, each fragment keeps its own subsets (a larger
+    file that prints the same), and the assembly says so in the log."""
+    from itembank.paper import font_programs
+
+    monkeypatch.setattr(font_programs, "_original", lambda subset: None)
+    by_id, images, design = bank
+    number = next(iter(design.booklets))
+    units = [by_id[u] for u in design.units_of(number)]
+    fragments = {u.id: render_fragment(u.id, [u], "zh-TW", images) for u in units}
+    pdf = assemble_booklet(units, fragments, "zh-TW", images=images, booklet_label=str(number))
+    assert max(len(refs) for refs in _programs_per_font(pdf).values()) > 1
+    assert "its original was not found" in caplog.text
+
+
 def test_one_booklet_alone_is_the_sets_bytes(bank) -> None:
     by_id, images, design = bank
     full = render_set(by_id, images, design, "en", teacher=False, workers=2)
