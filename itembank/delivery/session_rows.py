@@ -91,10 +91,18 @@ def read_snapshot(db: Session, session_id: str) -> tuple[TestSession, tuple[Any,
 
 def _snapshot(row: Row[Any]) -> TestSession:
     values = row._mapping
-    test = Test(**{key: values[f"t_{key}"] for key, _ in _keys(Test)})
-    session = TestSession(**{key: values[f"s_{key}"] for key, _ in _keys(TestSession)})
-    session.test = test
-    return session
+    test = _instance(Test, {key: values[f"t_{key}"] for key, _ in _keys(Test)})
+    return _instance(TestSession, {key: values[f"s_{key}"] for key, _ in _keys(TestSession)},
+                     test=test)  # fmt: skip
+
+
+def _instance(model: type[Any], values: dict[str, Any], **related: Any) -> Any:
+    """A transient instance of ``model`` holding ``values`` as if loaded: its state is set up
+    without the constructor, whose attribute events (one per column, and the backref of a
+    relationship) cost more than the row's read."""
+    obj = inspect(model).class_manager.new_instance()
+    obj.__dict__.update(values, **related)
+    return obj
 
 
 def advance(db: Session, snapshot: TestSession, *, answered: int, item: str, key: str,
