@@ -5,6 +5,10 @@ answer sent against the ``responses`` table.
 
     .venv/bin/python benchmarks/load/run_load.py --users 60 --workers 2 --time 60
     .venv/bin/python benchmarks/load/run_load.py --database-url sqlite:////tmp/load.sqlite3
+    .venv/bin/python benchmarks/load/run_load.py --users 60 --workers 4 --think 0 --app floor
+
+``--app floor`` serves ``floor_app.py`` (the app with the least an answer can do) instead, to measure
+what the stack itself carries on the host.
 
 Writes ``benchmarks/load/out/<label>/`` (locust JSON and HTML, the response log, summary.json).
 Exit status 1 when any request failed or any answer was lost or stored twice.
@@ -193,6 +197,9 @@ def main() -> int:
     parser.add_argument("--pg-admin-url", default=PG_ADMIN)
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--label", default=None)
+    parser.add_argument("--app", choices=("itembank", "floor"), default="itembank",
+                        help="floor: the app with the least an answer can do (floor_app.py), "
+                             "served with `itembank serve`'s gunicorn settings")
     args = parser.parse_args()
 
     label = args.label or f"u{args.users}-w{args.workers}"
@@ -207,8 +214,13 @@ def main() -> int:
                    capture_output=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    command = [str(BIN / "itembank"), "serve", "--port", str(port), "--workers", str(args.workers)]
+    if args.app == "floor":
+        command = [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+                   "--access-logfile", "-", "--graceful-timeout", "10", "--pythonpath", str(ROOT),
+                   "benchmarks.load.floor_app:app"]  # fmt: skip
     server = subprocess.Popen(
-        [str(BIN / "itembank"), "serve", "--port", str(port), "--workers", str(args.workers)],
+        command,
         env=env, start_new_session=True, stdout=subprocess.DEVNULL,
         stderr=open(out / "server.log", "w"),  # noqa: SIM115
     )
@@ -245,7 +257,7 @@ def main() -> int:
         server.wait(30)
     routes = summarise(out / "run.json", min(seconds, args.time + 30))
     storage = check_exactly_once(url, read_log([log_path]))
-    summary = {"users": args.users, "workers": args.workers, "seconds": args.time,
+    summary = {"app": args.app, "users": args.users, "workers": args.workers, "seconds": args.time,
                "think_s": args.think, "client": args.client, "database": make_url(url).get_backend_name(),
                "routes": routes, "storage": storage, "cpu_seconds": cpu}
     answers = routes.get("POST /api/v1/sessions/[id]/responses", {}).get("requests", 0)
