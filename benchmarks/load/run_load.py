@@ -8,7 +8,8 @@ answer sent against the ``responses`` table.
     .venv/bin/python benchmarks/load/run_load.py --users 60 --workers 4 --think 0 --app floor
 
 ``--app floor`` serves ``floor_app.py`` (the app with the least an answer can do) instead, to measure
-what the stack itself carries on the host.
+what the stack itself carries on the host; ``--app both --rounds N`` runs the app and the floor
+alternately, each on a fresh database, and prints them side by side.
 
 Writes ``benchmarks/load/out/<label>/`` (locust JSON and HTML, the response log, summary.json).
 Exit status 1 when any request failed or any answer was lost or stored twice.
@@ -183,26 +184,17 @@ def summarise(stats_json: Path, seconds: float) -> dict[str, Any]:
     return routes
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=60)
-    parser.add_argument("--spawn-rate", type=float, default=None, help="default: users per s")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--time", type=int, default=60, help="seconds of load")
-    parser.add_argument("--think", type=float, default=1.0, help="mean seconds per item")
-    parser.add_argument("--client", choices=("fast", "requests"), default="fast",
-                        help="the students' HTTP client (locust's FastHttpUser or HttpUser)")
-    parser.add_argument("--database-url", default=None,
-                        help="default: a fresh PostgreSQL database on 127.0.0.1:5432")
-    parser.add_argument("--pg-admin-url", default=PG_ADMIN)
-    parser.add_argument("--keep-database", action="store_true")
-    parser.add_argument("--label", default=None)
-    parser.add_argument("--app", choices=("itembank", "floor"), default="itembank",
-                        help="floor: the app with the least an answer can do (floor_app.py), "
-                             "served with `itembank serve`'s gunicorn settings")
-    args = parser.parse_args()
+def server_command(app: str, port: int, workers: int) -> list[str]:
+    """``itembank serve``, or the floor app under gunicorn with the same settings."""
+    if app == "floor":
+        return [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                "--access-logfile", "-", "--graceful-timeout", "10", "--pythonpath", str(ROOT),
+                "benchmarks.load.floor_app:app"]  # fmt: skip
+    return [str(BIN / "itembank"), "serve", "--port", str(port), "--workers", str(workers)]
 
-    label = args.label or f"u{args.users}-w{args.workers}"
+
+def run_one(args: argparse.Namespace, app: str, label: str) -> dict[str, Any]:
+    """One closed or open loop against ``app`` on its own fresh database; the summary."""
     out = HERE / "out" / label
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("responses*.jsonl"):
@@ -214,13 +206,8 @@ def main() -> int:
                    capture_output=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [str(BIN / "itembank"), "serve", "--port", str(port), "--workers", str(args.workers)]
-    if args.app == "floor":
-        command = [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-                   "--access-logfile", "-", "--graceful-timeout", "10", "--pythonpath", str(ROOT),
-                   "benchmarks.load.floor_app:app"]  # fmt: skip
     server = subprocess.Popen(
-        command,
+        server_command(app, port, args.workers),
         env=env, start_new_session=True, stdout=subprocess.DEVNULL,
         stderr=open(out / "server.log", "w"),  # noqa: SIM115
     )
@@ -257,18 +244,66 @@ def main() -> int:
         server.wait(30)
     routes = summarise(out / "run.json", min(seconds, args.time + 30))
     storage = check_exactly_once(url, read_log([log_path]))
-    summary = {"app": args.app, "users": args.users, "workers": args.workers, "seconds": args.time,
+    summary = {"app": app, "users": args.users, "workers": args.workers, "seconds": args.time,
                "think_s": args.think, "client": args.client, "database": make_url(url).get_backend_name(),
                "routes": routes, "storage": storage, "cpu_seconds": cpu}
-    answers = routes.get("POST /api/v1/sessions/[id]/responses", {}).get("requests", 0)
+    answers = routes.get(ANSWERS, {}).get("requests", 0)
     if answers:
         summary["cpu_ms_per_answer"] = {k: round(1000 * v / answers, 2) for k, v in cpu.items()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
     if args.database_url is None and not args.keep_database:
         drop_pg_database(args.pg_admin_url, url)
-    failures = sum(r["failures"] for r in routes.values())
-    return 0 if failures == 0 and storage["ok"] else 1
+    return summary
+
+
+ANSWERS = "POST /api/v1/sessions/[id]/responses"
+
+
+def table_row(summary: dict[str, Any]) -> str:
+    answers = summary["routes"].get(ANSWERS, {})
+    cpu = summary.get("cpu_ms_per_answer", {})
+    return (f"| {summary['app']} | {answers.get('rps', 0)} | {answers.get('p50_ms')} / {answers.get('p95_ms')} | "
+            f"{cpu.get('server')} / {cpu.get('postgres')} / {cpu.get('load_generator')} | "
+            f"{sum(r['failures'] for r in summary['routes'].values())} | {summary['storage']['ok']} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--spawn-rate", type=float, default=None, help="default: users per s")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--time", type=int, default=60, help="seconds of load")
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds per item")
+    parser.add_argument("--client", choices=("fast", "requests"), default="fast",
+                        help="the students' HTTP client (locust's FastHttpUser or HttpUser)")
+    parser.add_argument("--database-url", default=None,
+                        help="default: a fresh PostgreSQL database on 127.0.0.1:5432")
+    parser.add_argument("--pg-admin-url", default=PG_ADMIN)
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--label", default=None)
+    parser.add_argument("--app", choices=("itembank", "floor", "both"), default="itembank",
+                        help="floor: the app with the least an answer can do (floor_app.py), "
+                             "served with `itembank serve`'s gunicorn settings; both: the app and "
+                             "the floor alternating, --rounds times each")
+    parser.add_argument("--rounds", type=int, default=1, help="with --app both")
+    args = parser.parse_args()
+    if args.app == "both" and args.database_url:
+        parser.error("--app both needs a fresh database per run (leave out --database-url)")
+
+    label = args.label or f"u{args.users}-w{args.workers}"
+    if args.app != "both":
+        summaries = [run_one(args, args.app, label)]
+        print(json.dumps(summaries[0], indent=2))
+    else:
+        summaries = [run_one(args, app, f"{label}-{app}-{n + 1}")
+                     for n in range(args.rounds) for app in ("itembank", "floor")]  # fmt: skip
+        print("| app | answers/s | answer p50 / p95 ms | CPU ms per answer: server / PostgreSQL / "
+              "load generator | failures | every answer stored once |")
+        print("|---|---|---|---|---|---|")
+        for summary in summaries:
+            print(table_row(summary))
+    ok = all(sum(r["failures"] for r in s["routes"].values()) == 0 and s["storage"]["ok"] for s in summaries)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
