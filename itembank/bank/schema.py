@@ -97,6 +97,16 @@ class TextBlock(Strict):
 Cell = LocalText | str | int | float  # numbers and codes need no translation
 
 
+def cell_text(value: Cell, language: str) -> str:
+    """A table cell as readers see it, on the test page and on paper alike: its text in
+    ``language``, a code as written, a number without a trailing ``.0`` (YAML's ``8000.0``)."""
+    if isinstance(value, LocalText):
+        return value.get(language)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 class TableBlock(Strict):
     type: Literal["table"]
     caption: LocalText | None = None

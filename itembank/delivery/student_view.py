@@ -24,6 +24,7 @@ from itembank.bank.schema import (
     SingleChoice,
     TableBlock,
     TextBlock,
+    cell_text,
 )
 from itembank.bank.schema import Unit as UnitSchema
 
@@ -41,11 +42,7 @@ def render_markdown(text: str) -> str:
 
 
 def _text(value: LocalText | str | int | float | None, language: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, LocalText):
-        return value.get(language)
-    return str(value)
+    return None if value is None else cell_text(value, language)
 
 
 def _rich(value: LocalText, language: str) -> dict[str, str]:

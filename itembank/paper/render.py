@@ -40,6 +40,7 @@ from itembank.bank.schema import (
     TableBlock,
     TextBlock,
     Unit,
+    cell_text,
     rationale_parts,
 )
 
@@ -245,12 +246,6 @@ def _css(name: str = "booklet.css") -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
-def _text(value: Any, language: str) -> str:
-    if isinstance(value, LocalText):
-        return value.get(language)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 
@@ -264,8 +259,8 @@ def _blocks(unit: Unit, language: str, images: Mapping[str, bytes]) -> list[dict
             out.append({
                 "type": "table",
                 "caption": block.caption.get(language) if block.caption else None,
-                "columns": [render_markdown(_text(c, language), inline=True) for c in block.columns],
-                "rows": [[render_markdown(_text(c, language), inline=True) for c in row] for row in block.rows],
+                "columns": [render_markdown(cell_text(c, language), inline=True) for c in block.columns],
+                "rows": [[render_markdown(cell_text(c, language), inline=True) for c in row] for row in block.rows],
                 "numeric": [all(isinstance(row[k], int | float) for row in block.rows) for k in range(len(block.columns))],
                 "source": block.source.get(language) if block.source else None,
             })

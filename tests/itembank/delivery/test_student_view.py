@@ -124,3 +124,22 @@ def test_markdown_is_rendered_and_sanitised() -> None:
     assert "<strong>bold</strong>" in html
     for bad in ("<script", "javascript:", "onerror", "<img", "<a "):
         assert bad not in html
+
+
+def test_a_table_cell_reads_the_same_on_the_test_page_and_on_paper() -> None:
+    """One rule for table cells (``cell_text``): a whole number written as ``8000.0`` in YAML is
+    8000 online and on paper, a decimal stays as written, a translated cell is in the language."""
+    from itembank.bank.schema import TableBlock
+    from itembank.delivery.student_view import stimulus_view
+    from itembank.paper.render import booklet_html
+
+    unit = next(u for u in UNITS if any(isinstance(b, TableBlock) for b in u.stimulus))
+    table = TableBlock.model_validate({"type": "table", "columns": [{"zh-TW": "年", "en": "Year"}, "kWh"],
+                                       "rows": [[2020, 8000.0], [2024, 12.5]]})
+    unit = unit.model_copy(update={"stimulus": [table]})
+    online = next(b for b in stimulus_view(unit, "en", lambda src: None) if b["type"] == "table")
+    assert online["columns"] == ["Year", "kWh"]
+    assert online["rows"] == [["2020", "8000"], ["2024", "12.5"]]
+    paper = booklet_html([unit], "zh-TW", answer_sheet=False)
+    assert "<td>8000</td>" in paper.replace(" ", "") or ">8000<" in paper
+    assert "8000.0" not in paper and "12.5" in paper and ">年<" in paper
