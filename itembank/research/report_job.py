@@ -49,7 +49,8 @@ from .scope import Scope, scope_for
 JOB_KIND = "learning-report"
 RESULT_NAME = "report.json"  # the job's file (jobs.load_file(session, job_id, RESULT_NAME))
 SEED = 20261125  # of the plausible values (and the random groups without a design): reproducible
-FORMAT = 1  # of the stored JSON and the reuse key: a new format never reuses an old result
+FORMAT = 2  # of the stored JSON and the reuse key: a new format never reuses an old result
+# (2: the report carries its reporting scale)
 # A GET of /research/reports?source=…&grouping=… computes inline up to this many students (about
 # 0.2 s of CPU, benchmarks/README.md); larger sources are computed as a job only.
 INLINE_MAX_STUDENTS = 1000

@@ -113,6 +113,9 @@ class Report:
     # the questionnaire whose indices are correlated: id, version, scales (id, name, n,
     # reliability), too_few (scales too few students answered to scale), notes; None: none
     questionnaire: dict[str, Any] | None = None
+    # the reporting scale as REPORT.json gives it ({mean, sd, population: {mean, sd}}), so that a
+    # later report can be compared with this one (``itembank report --compare-to``)
+    scale: dict[str, Any] | None = None
 
 
 def rubin(estimates: np.ndarray, sampling_variances: np.ndarray) -> tuple[float, float]:
@@ -224,6 +227,8 @@ def learning_report(
     windows = np.array([_label(p.get("window")) for p in persons], dtype=object)
     report = Report(grouping, list(labels), [], [], [], sorted(set(windows.tolist())),
                     len(persons), params.n_items, min_group_size)
+    report.scale = {"mean": scale.mean, "sd": scale.sd,
+                    "population": {"mean": scale.population_mean, "sd": scale.population_sd}}
     if not persons or params.n_items == 0:
         report.notes.append("no scored responses to calibrated items")
         return report
@@ -327,6 +332,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "n_students": report.n_students,
         "n_items": report.n_items,
         "plausible_values": report.n_pv,
+        **({"scale": report.scale} if report.scale is not None else {}),
         "levels": {"labels": labels} if labels else None,
         "population_model": {"conditioned": True, "conditioned_on": report.conditioned_on},
         "variance_estimation": {

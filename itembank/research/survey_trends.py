@@ -57,8 +57,8 @@ def read_earlier_report(path: str | Path, *, scale: ReportingScale,
     anchored to, ``scale.population.mean``/``sd``: a later calibration linked to the earlier one
     keeps the earlier's population), with ``overall`` and ``groups`` carrying ``mean`` and
     ``se_mean`` (or ``suppressed``), and, when it says so, grouped by the same column.  Every
-    problem names the file and the key.  (The web report's download has no ``scale``: it is
-    refused, by that key.)"""
+    problem names the file and the key.  The web report's download carries its ``scale`` too,
+    so this year's web report can be compared with last year's."""
     name = str(path)
     doc = read_json_file(path)
     if not isinstance(doc, dict):

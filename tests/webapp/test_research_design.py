@@ -74,7 +74,7 @@ def _post_upload(c: FlaskClient, data: bytes, name: str, replicates: str) -> str
     return r.get_data(as_text=True) + f"\n[status {r.status_code}]"
 
 
-def _cli_report(tmp: Path, rows: list[dict[str, str]], params: dict, replicates: str) -> dict:
+def _cli_report(tmp: Path, rows: list[dict[str, str]], params: dict, replicates: str, *extra: str) -> dict:
     """``itembank report`` on the same students, parameters and design."""
     items = [e["id"] for e in params["items"]]
     responses, background = tmp / "responses.csv", tmp / "background.csv"
@@ -93,7 +93,7 @@ def _cli_report(tmp: Path, rows: list[dict[str, str]], params: dict, replicates:
     result = CliRunner().invoke(report_command, [
         str(responses), "--params", str(tmp / "params.json"), "--background", str(background),
         "--weight", "weight", "--replicates", replicates, "--stratum", "stratum", "--psu", "school",
-        "--condition-on", "gender", "--group-by", "gender", "--seed", str(SEED), "--out", str(out)])
+        "--condition-on", "gender", "--group-by", "gender", "--seed", str(SEED), "--out", str(out), *extra])
     assert result.exit_code == 0, result.output
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -114,6 +114,7 @@ def test_the_web_report_has_the_standard_errors_of_itembank_report(
         if cal is not None:
             params["population"] = {"mean": cal.population_mean, "sd": cal.population_sd}
     cli = _cli_report(tmp_path, rows, params, replicates)
+    assert web["scale"] == cli["scale"]  # a later report can be compared with this one
     assert web["variance_estimation"]["method"] == replicates
     assert web["variance_estimation"]["replicates"] == cli["variance_estimation"]["replicates"]
     assert not web["variance_estimation"]["assumes_simple_random_sampling"]
@@ -144,6 +145,15 @@ def test_the_web_report_has_the_standard_errors_of_itembank_report(
     assert abs(float(by["female"][4]) - female["se_mean"]) < 0.006
     diff_csv = c.get("/research/reports/differences.csv?source=dataset:1&grouping=gender")
     assert diff_csv.get_data(as_text=True).startswith("group_a,group_b,difference,se,")
+    if replicates == "jk2":  # next cycle's `itembank report --compare-to` takes the web download
+        earlier = tmp_path / "REPORT-web.json"
+        earlier.write_bytes(c.get("/research/reports/report.json?source=dataset:1&grouping=gender").data)
+        later = _cli_report(tmp_path, rows, params, replicates, "--compare-to", str(earlier),
+                            "--linking-error", "0.05")
+        trends = {t["group"]: t for t in later["trends"]["groups"]}
+        assert set(trends) == {"female", "male"} and later["trends_missing"] == []
+        for group, t in trends.items():  # the same students: no change, and its SE holds the link's
+            assert t["change"] == 0 and t["se_change"] > 5.0, (group, t)
 
 
 def test_a_design_attached_on_the_data_set_page(research_client: FlaskClient) -> None:
