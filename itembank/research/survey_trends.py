@@ -50,24 +50,47 @@ def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# why a group has no trend (``trends_missing``' reasons; the web page words them)
+SUPPRESSED_HERE = "suppressed in this report"
+SUPPRESSED_EARLIER = "suppressed in the earlier report"
+NOT_EARLIER = "not in the earlier report"
+NOT_HERE = "not in this report"
+
+
+class EarlierReportError(DataFileError):
+    """The earlier report cannot be compared with: its problems, and per problem the key and
+    what is wrong with it (``kinds``: "scale", another reporting scale; "grouping", grouped by
+    another column; "shape", not a REPORT.json of the item bank)."""
+
+    def __init__(self, problems: list[Problem], kinds: list[tuple[str, str]]) -> None:
+        super().__init__(problems)
+        self.kinds = kinds
+
+
 def read_earlier_report(path: str | Path, *, scale: ReportingScale,
                         group_by: str | None = None) -> EarlierReport:
-    """Read and check REPORT.json of ``itembank report`` to compare against: on the same
+    """:func:`check_earlier_report` of the JSON file at ``path``."""
+    return check_earlier_report(read_json_file(path), str(path), scale=scale, group_by=group_by)
+
+
+def check_earlier_report(doc: Any, name: str, *, scale: ReportingScale,
+                         group_by: str | None = None) -> EarlierReport:
+    """Check REPORT.json (``doc``, read from ``name``) to compare against: on the same
     reporting scale as ``scale`` (``scale.mean``, ``scale.sd`` and the θ population they are
     anchored to, ``scale.population.mean``/``sd``: a later calibration linked to the earlier one
     keeps the earlier's population), with ``overall`` and ``groups`` carrying ``mean`` and
     ``se_mean`` (or ``suppressed``), and, when it says so, grouped by the same column.  Every
     problem names the file and the key.  The web report's download carries its ``scale`` too,
     so this year's web report can be compared with last year's."""
-    name = str(path)
-    doc = read_json_file(path)
     if not isinstance(doc, dict):
-        raise DataFileError.at(name, 1, 1, "$: expected the object of a REPORT.json "
-                                           "(itembank report)")
+        raise EarlierReportError([Problem(name, 1, 1, "$: expected the object of a REPORT.json "
+                                                      "(itembank report)")], [("$", "shape")])
     problems: list[Problem] = []
+    kinds: list[tuple[str, str]] = []
 
-    def bad(where: str, message: str) -> None:
+    def bad(where: str, message: str, kind: str = "shape") -> None:
         problems.append(Problem(name, 0, 0, f"{where}: {message}"))
+        kinds.append((where, kind))
 
     theirs_scale = doc.get("scale")
     if not isinstance(theirs_scale, dict):
@@ -90,13 +113,14 @@ def read_earlier_report(path: str | Path, *, scale: ReportingScale,
                 bad(f"scale.{key}", f"the earlier report's scale has {key} {theirs:g}, this "
                                     f"report's {ours:g}: another reporting scale, no trend"
                     + (" (link this calibration to the earlier one and give its PARAMS.json "
-                       "the earlier population)" if key.startswith("population") else ""))
+                       "the earlier population)" if key.startswith("population") else ""),
+                    "scale")
     inputs = doc.get("inputs")
     if group_by is not None and isinstance(inputs, dict):
         theirs = inputs.get("group_by")
         if theirs is not None and theirs != group_by:
             bad("inputs.group_by", f"the earlier report is grouped by {theirs!r}, this one by "
-                                   f"{group_by!r}: its groups are not these groups")
+                                   f"{group_by!r}: its groups are not these groups", "grouping")
 
     def figures(where: str, entry: Any) -> tuple[float, float] | None:
         if not isinstance(entry, dict):
@@ -131,7 +155,7 @@ def read_earlier_report(path: str | Path, *, scale: ReportingScale,
                 continue
             groups[label] = figures(f"groups[{k}] ({label})", entry)
     if problems:
-        raise DataFileError(problems)
+        raise EarlierReportError(problems, kinds)
     design = doc.get("variance_estimation")
     srs = bool(design.get("assumes_simple_random_sampling")) if isinstance(design, dict) else False
     return EarlierReport(name, overall, groups, srs)
@@ -184,17 +208,17 @@ def add_trends(report: dict[str, Any], earlier: EarlierReport,
     def pair(label: str, ours: tuple[float, float] | None,
              theirs: tuple[float, float] | None) -> dict[str, Any] | None:
         if ours is None or theirs is None:
-            where = "this report" if ours is None else "the earlier report"
-            missing.append({"group": label, "reason": f"suppressed in {where}"})
+            missing.append({"group": label,
+                            "reason": SUPPRESSED_HERE if ours is None else SUPPRESSED_EARLIER})
             return None
         return _trend(label, ours, theirs, le)
 
     trends["overall"] = pair("", later_overall, earlier.overall)
     for label in sorted(set(later_groups) | set(earlier.groups)):
         if label not in earlier.groups:
-            missing.append({"group": label, "reason": "not in the earlier report"})
+            missing.append({"group": label, "reason": NOT_EARLIER})
         elif label not in later_groups:
-            missing.append({"group": label, "reason": "not in this report"})
+            missing.append({"group": label, "reason": NOT_HERE})
         elif (row := pair(label, later_groups[label], earlier.groups[label])) is not None:
             trends["groups"].append(row)
     report["trends"] = trends

@@ -58,11 +58,12 @@ KNOWN_UPLOADS = {
     ("materials.new", "file"), ("research.upload", "file"), ("author.new", "image_file"),
     ("author.edit", "image_file"), ("author.qti_import", "package"), ("manage.roster", "roster"),
     ("print.paper_upload", "answers"), ("print.paper_upload", "design"),
-    ("research.attach_design", "file"),
+    ("research.attach_design", "file"), ("research.report_job_compare", "earlier"),
 }
 KNOWN_API = {"api.start", "api.respond", "api.show", "api.openapi"}
 # Values for URL arguments of upload pages (a unit of the test bank).
-URL_VALUES = {"unit_id": "T-02", "dataset_id": "1"}  # a unit of the test bank; the data set made below
+# a unit of the test bank; the data set and the admin's report job made below
+URL_VALUES = {"unit_id": "T-02", "dataset_id": "1", "job_id": "1"}
 # Fields a page leaves empty but needs before it looks at the file; the rest come from the page.
 FILLS: dict[str, dict[str, str]] = {
     "materials.new": {"title_zh": "教案", "title_en": "A lesson plan", "summary_zh": "摘要",
@@ -105,6 +106,14 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -
         upload_dataset(db, b"person_id,city,school,T-01-Q1,T-01-Q3\np1,tp,tp-001,1,0\np2,tp,tp-002,0,1\n",
                        "fuzz.csv", name="fuzz")  # data set 1: its design page takes uploads
         ids = {role: user.id for role, user in made.items()}
+        from itembank.research import report_job
+
+        viewer = report_job.ReportViewer.of(made["admin"])  # job 1: its page compares uploads
+        key = report_job.report_key(db, viewer, "dataset:1", "school", 5)
+        assert report_job.enqueue_report(db, viewer, "dataset:1", "school", min_group_size=5, key=key).id == 1
+    from itembank.research import jobs, report_job
+
+    assert jobs.run_one(make_session_factory(engine), report_job.HANDLERS, "fuzz") is not None
     clear_cache()
     with pytest.MonkeyPatch.context() as patch:
         # wrong access codes are the point here; the limit on them is tested elsewhere

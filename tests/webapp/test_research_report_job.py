@@ -319,6 +319,28 @@ def test_the_report_job_in_chromium(
                         .filter(e => e.getBoundingClientRect().width > window.innerWidth + 1)
                         .map(e => e.tagName + '.' + e.className)""")
                     assert wide == [], (lang, width, wide)
+            # compare with last cycle's report by keyboard: open, choose the file, type the
+            # linking error, Enter (research/_compare_form.html)
+            page.set_viewport_size({"width": 390, "height": 900})
+            context.add_cookies([{"name": "lang", "value": "zh_Hant_TW", "url": base}])
+            page.goto(url)
+            earlier = page.request.get(f"{url}/report.json").body()
+            page.focus("details.report-compare summary")
+            page.keyboard.press("Enter")
+            page.set_input_files("#earlier", files=[{"name": "REPORT-2025.json",
+                                                     "mimeType": "application/json", "buffer": earlier}])
+            page.focus("#linking_error")
+            page.keyboard.type("0.05")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            page.wait_for_selector("table.report-change")
+            page.screenshot(path=str(shots / "compare-zh-390.png"), full_page=True)
+            assert "與前次報告相比的變化" in page.inner_text("main")
+            assert page.locator("table.report-change tbody tr").count() >= 2
+            wide = page.evaluate("""() => [...document.querySelectorAll('main > *, main section > *')]
+                .filter(e => e.getBoundingClientRect().width > window.innerWidth + 1)
+                .map(e => e.tagName + '.' + e.className)""")
+            assert wide == [], wide
             browser.close()
     finally:
         stop.set()

@@ -17,7 +17,7 @@ bp = Blueprint("research", __name__, url_prefix="/research", template_folder="te
 
 
 def register(app: Flask) -> None:
-    from . import design_views, questionnaire_views, views  # noqa: F401  (routes)
+    from . import compare_views, design_views, questionnaire_views, views  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
 

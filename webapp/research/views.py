@@ -616,8 +616,13 @@ def _stored_report(job: Job) -> reports.Report:
 @bp.get("/reports/jobs/<int:job_id>")
 @research_required
 def report_job_page(job_id: int) -> str:
+    return _job_page(_report_job_or_404(job_id))
+
+
+def _job_page(job: Job, compare_error: str | None = None) -> str:
+    """The report job's page; ``compare_error``: why the earlier report could not be compared
+    (:mod:`.compare_views`), shown above its form."""
     db = get_db()
-    job = _report_job_or_404(job_id)
     rep = None
     if job.status == "done":
         rep = report_job.load_report(db, job)
@@ -634,7 +639,7 @@ def report_job_page(job_id: int) -> str:
         charts={} if rep is None else _report_charts(rep),
         index_names={} if rep is None else _index_names(rep),
         job_message=str(REPORT_STEPS.get(job.message or "", job.message or "")),
-        **_report_form_context(db))
+        compare_error=compare_error, **_report_form_context(db))
 
 
 @bp.get("/reports/chart-<name>.svg")
