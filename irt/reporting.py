@@ -55,6 +55,12 @@ class ReportingScale:
         score = np.asarray(score, float)
         return self.population_mean + self.population_sd * (score - self.mean) / self.sd
 
+    def to_dict(self) -> dict[str, Any]:
+        """``{mean, sd, population: {mean, sd}}``, as REPORT.json gives it and :func:`from_dict`
+        reads it."""
+        return {"mean": self.mean, "sd": self.sd,
+                "population": {"mean": self.population_mean, "sd": self.population_sd}}
+
 
 @dataclass(frozen=True)
 class Level:

@@ -52,7 +52,6 @@ _GLYPH = re.compile(rb"<([0-9A-Fa-f]{4})>\s*<")
 class _Subsets:
     """The subsets of one font in a booklet: their descriptors, font dictionaries and glyphs."""
 
-    key: str
     descriptors: list[Any] = field(default_factory=list)
     fonts: list[Any] = field(default_factory=list)  # Type0 and CIDFont dictionaries
     glyphs: set[int] = field(default_factory=set)
@@ -78,7 +77,7 @@ def share_font_programs(pdf: Any) -> int:
         kind = next((k for k in FONT_FILES if k in descriptor), None)
         if kind is None or name[7:8] != "+":
             continue
-        group = groups.setdefault((name[8:], kind), _Subsets(kind))
+        group = groups.setdefault((name[8:], kind), _Subsets())
         group.descriptors.append(descriptor)
         group.fonts.extend([font, cid_font])
         unicode_map = font.get("/ToUnicode")

@@ -246,10 +246,6 @@ def _css(name: str = "booklet.css") -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
-
-
-
-
 def _blocks(unit: Unit, language: str, images: Mapping[str, bytes]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for block in unit.stimulus:

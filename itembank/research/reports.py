@@ -227,8 +227,7 @@ def learning_report(
     windows = np.array([_label(p.get("window")) for p in persons], dtype=object)
     report = Report(grouping, list(labels), [], [], [], sorted(set(windows.tolist())),
                     len(persons), params.n_items, min_group_size)
-    report.scale = {"mean": scale.mean, "sd": scale.sd,
-                    "population": {"mean": scale.population_mean, "sd": scale.population_sd}}
+    report.scale = scale.to_dict()
     if not persons or params.n_items == 0:
         report.notes.append("no scored responses to calibrated items")
         return report

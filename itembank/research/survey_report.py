@@ -145,8 +145,7 @@ def survey_report(
         "n_students": int(scores.shape[0]),
         "n_items": int(params.n_items),
         "plausible_values": int(n_pv),
-        "scale": {"mean": scale.mean, "sd": scale.sd,
-                  "population": {"mean": scale.population_mean, "sd": scale.population_sd}},
+        "scale": scale.to_dict(),
         "levels": None if levels is None else
         {"labels": list(levels.labels), "cuts": list(levels.cuts)},
         "population_model": {

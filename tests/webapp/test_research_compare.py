@@ -85,6 +85,8 @@ def test_the_page_in_taiwanese_chinese(client: FlaskClient, report_url: str) -> 
     ("zh_Hant_TW", "scale", "", "不在同一個報告量尺上"),
     ("en", "grouping", "", "is grouped by another column"),
     ("en", "no groups", "", "is not a learning-outcome report (REPORT.json) of the item bank: groups"),
+    ("en", "nested", "", "is not a learning-outcome report (REPORT.json) of the item bank: $"),
+    ("en", "bom", "0.05", "Change since the earlier report"),
     ("zh_Hant_TW", "no groups", "", "不是題庫的學習成果報告"),
     ("en", "", "-1", "The linking error must be a number from 0 to 1.0 logits"),
     ("zh_Hant_TW", "", "abc", "連結誤差必須是 0 到 1.0 logit 之間的數字"),
@@ -101,8 +103,15 @@ def test_a_file_that_cannot_be_compared_is_refused_in_the_readers_language(
     elif change == "no groups":
         del doc["groups"]
     body = b"{not json" if change == "not json" else json.dumps(doc).encode()
+    if change == "nested":  # deeper than Python's parser follows
+        body = b"[" * 100_000 + b"]" * 100_000
+    elif change == "bom":  # a byte-order mark, as an editor on Windows writes it: read as JSON
+        body = b"\xef\xbb\xbf" + body
     reply = _compare(client, report_url, body, linking_error)
     html = reply.get_data(as_text=True)
+    if change == "bom":
+        assert reply.status_code == 200 and words in html
+        return
     assert reply.status_code == 400
     assert words in html, html.split('role="alert"', 1)[-1][:400]
     assert 'class="data report-change"' not in html

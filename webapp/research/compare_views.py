@@ -9,10 +9,11 @@ import json
 import math
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from irt import reporting
 from irt.reporting import ReportingScale
 from itembank.research import reports, survey_trends
 
@@ -33,10 +34,8 @@ class CompareInputError(ValueError):
 
 
 def _scale(rep: reports.Report) -> ReportingScale:
-    s = rep.scale
-    assert s is not None
-    return ReportingScale(float(s["population"]["mean"]), float(s["population"]["sd"]),
-                          float(s["mean"]), float(s["sd"]))  # fmt: skip
+    assert rep.scale is not None
+    return reporting.from_dict(rep.scale)[0]
 
 
 def _linking_error() -> float | None:
@@ -58,8 +57,8 @@ def _earlier(rep: reports.Report) -> survey_trends.EarlierReport:
     if upload is None or not upload.filename:
         raise CompareInputError(_("Choose the earlier report's REPORT.json file."))
     name = upload.filename
-    try:
-        doc = json.loads(upload.read().decode("utf-8"))
+    try:  # the app's JSON (security.BoundedJSONProvider): too deep a nesting is a ValueError
+        doc = current_app.json.loads(upload.read().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise CompareInputError(_("%(file)s is not a text file in UTF-8: choose the REPORT.json "
                                   "downloaded from a report page or written by itembank report.",
@@ -69,6 +68,8 @@ def _earlier(rep: reports.Report) -> survey_trends.EarlierReport:
                                   "choose the REPORT.json downloaded from a report page or written "
                                   "by itembank report.", file=name, line=exc.lineno,
                                   column=exc.colno)) from exc
+    except ValueError as exc:
+        raise CompareInputError(_not_a_report(name, "$")) from exc
     try:
         return survey_trends.check_earlier_report(doc, name, scale=_scale(rep), group_by=rep.grouping)
     except survey_trends.EarlierReportError as exc:
@@ -83,9 +84,12 @@ def _earlier(rep: reports.Report) -> survey_trends.EarlierReport:
         if "grouping" in kinds.values():
             raise CompareInputError(_("%(file)s is grouped by another column: compute this "
                                       "report with the same grouping.", file=name)) from exc
-        raise CompareInputError(_("%(file)s is not a learning-outcome report (REPORT.json) of the "
-                                  "item bank: %(keys)s missing or not as expected.",
-                                  file=name, keys=keys)) from exc
+        raise CompareInputError(_not_a_report(name, keys)) from exc
+
+
+def _not_a_report(name: str, keys: str) -> str:
+    return _("%(file)s is not a learning-outcome report (REPORT.json) of the item bank: %(keys)s "
+             "missing or not as expected.", file=name, keys=keys)
 
 
 @bp.post("/reports/jobs/<int:job_id>/compare")
